@@ -1,0 +1,5 @@
+export * from './bus-topics.js';
+export * from './errors.js';
+export * from './events.js';
+export * from './roles.js';
+export * from './streams.js';

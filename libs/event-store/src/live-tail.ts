@@ -1,0 +1,201 @@
+import type { LoggedEvent } from '@palimpsest/contracts';
+import type { ReadQuery, Subscription, SubscriptionHandler } from './event-store.js';
+import { matchesQuery } from './row-mapping.js';
+
+/** How the tail reads the log: a page of events after a position, optionally filtered. */
+export type LogReader = (query: ReadQuery) => Promise<LoggedEvent[]>;
+
+const PAGE = 1000;
+/** Live events buffered for one slow subscriber before it falls back to reading from the store. */
+const MAX_BUFFERED = 10_000;
+
+/**
+ * One subscription: it catches up from the store page by page, then joins the tail's live set.
+ * If it falls too far behind while live, it leaves the live set and catches up from the store
+ * again, so a slow consumer costs memory bounded by MAX_BUFFERED, never a gap.
+ */
+class TailSubscription implements Subscription {
+  private last: number;
+  private buffer: LoggedEvent[] = [];
+  private closed = false;
+  private draining = false;
+  private markLive!: () => void;
+  readonly live = new Promise<void>((resolve) => (this.markLive = resolve));
+
+  constructor(
+    private readonly tail: LiveTail,
+    private readonly query: Omit<ReadQuery, 'limit'>,
+    private readonly handler: SubscriptionHandler,
+  ) {
+    this.last = query.after ?? 0;
+    void this.catchUp();
+  }
+
+  /** Position of the last event handed to the handler (or the starting point). */
+  get position(): number {
+    return this.last;
+  }
+
+  /** True when the event passes this subscription's filters. */
+  wants(event: LoggedEvent): boolean {
+    return matchesQuery(event, this.query);
+  }
+
+  /** Reads stored events after `last` up to `upTo` (inclusive) and delivers them; used on attach. */
+  async deliverStored(upTo: number): Promise<void> {
+    while (!this.closed && this.last < upTo) {
+      const page = await this.tail.read({ ...this.query, after: this.last, limit: PAGE });
+      const bounded = page.filter((e) => e.position <= upTo);
+      if (bounded.length > 0) await this.deliver(bounded);
+      if (page.length < PAGE || bounded.length < page.length) {
+        this.last = Math.max(this.last, upTo);
+        return;
+      }
+    }
+  }
+
+  /** Queues live events; called by the tail in position order. */
+  push(events: readonly LoggedEvent[]): void {
+    const wanted = events.filter((e) => e.position > this.last && this.wants(e));
+    if (wanted.length === 0) return;
+    this.buffer.push(...wanted);
+    if (this.buffer.length > MAX_BUFFERED) {
+      // Too slow to keep up live: drop the buffer and re-read from the store, where nothing is lost.
+      this.buffer = [];
+      this.tail.detach(this);
+      void this.catchUp();
+      return;
+    }
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.buffer.length > 0 && !this.closed) {
+        const batch = this.buffer;
+        this.buffer = [];
+        await this.deliver(batch);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async deliver(events: readonly LoggedEvent[]): Promise<void> {
+    const fresh = events.filter((e) => e.position > this.last);
+    if (fresh.length === 0 || this.closed) return;
+    this.last = fresh[fresh.length - 1].position;
+    try {
+      await this.handler.onEvents(fresh);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private async catchUp(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.closed) return;
+        const page = await this.tail.read({ ...this.query, after: this.last, limit: PAGE });
+        if (page.length > 0) await this.deliver(page);
+        if (page.length < PAGE) break;
+      }
+      if (!this.closed) await this.tail.attach(this);
+      this.markLive();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.close();
+    this.handler.onError?.(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.buffer = [];
+    this.tail.detach(this);
+    this.markLive();
+  }
+}
+
+/**
+ * Follows the end of the log and fans committed events out to live subscriptions. It never trusts
+ * in-memory hand-offs for content: each wake-up reads the committed events after its position from
+ * the store, so events committed by other processes (PostgreSQL, several nodes) arrive too, in order.
+ */
+export class LiveTail {
+  private position = 0;
+  private readonly subscribers = new Set<TailSubscription>();
+  private chain: Promise<void> = Promise.resolve();
+  private pumping = false;
+  private wanted = false;
+  private readonly listeners = new Set<(events: readonly LoggedEvent[]) => void>();
+
+  constructor(readonly read: LogReader) {}
+
+  /** Starts following from the current end of the log. */
+  start(headPosition: number): void {
+    this.position = headPosition;
+  }
+
+  /** Registers a callback for every committed batch, in order (the bus publisher). */
+  onCommitted(listener: (events: readonly LoggedEvent[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Opens a subscription that catches up, then follows the tail. */
+  subscribe(query: Omit<ReadQuery, 'limit'>, handler: SubscriptionHandler): Subscription {
+    return new TailSubscription(this, query, handler);
+  }
+
+  /** Signals that something was committed; the tail reads and dispatches it. */
+  wake(): Promise<void> {
+    this.wanted = true;
+    if (!this.pumping) this.chain = this.chain.then(() => this.pump());
+    return this.chain;
+  }
+
+  /** Joins a caught-up subscription to the live set, first delivering whatever it is still behind. */
+  attach(subscription: TailSubscription): Promise<void> {
+    const joined = this.chain.then(async () => {
+      await subscription.deliverStored(this.position);
+      this.subscribers.add(subscription);
+    });
+    this.chain = joined.catch(() => undefined);
+    return joined;
+  }
+
+  /** Removes a subscription from the live set. */
+  detach(subscription: TailSubscription): void {
+    this.subscribers.delete(subscription);
+  }
+
+  /** Resolves once every wake-up so far has been dispatched. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.wanted) {
+        this.wanted = false;
+        for (;;) {
+          const events = await this.read({ after: this.position, limit: PAGE });
+          if (events.length === 0) break;
+          this.position = events[events.length - 1].position;
+          for (const subscription of this.subscribers) subscription.push(events);
+          for (const listener of this.listeners) listener(events);
+          if (events.length < PAGE) break;
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import type { EventMetadata, EventPayload, EventType, LoggedEvent, ApiEvent } from '@palimpsest/contracts';
+import type { ReadQuery } from './event-store.js';
+
+/** The columns every dialect selects for a logged event. */
+export const EVENT_COLUMNS = 'position, event_id, stream_id, stream_version, type, data_encoding, data, metadata, recorded_at';
+
+/** A row of EVENT_COLUMNS as a driver returns it (PostgreSQL bigints arrive as strings). */
+export interface EventRow {
+  position: number | string;
+  event_id: string;
+  stream_id: string;
+  stream_version: number | string;
+  type: string;
+  data_encoding: string;
+  data: Buffer;
+  metadata: Buffer;
+  recorded_at: number | string;
+}
+
+/** Turns a stored row into a LoggedEvent, decoding the payload by its encoding. */
+export function toLoggedEvent(row: EventRow): LoggedEvent {
+  const payload: EventPayload =
+    row.data_encoding === 'yjs'
+      ? { encoding: 'yjs', bytes: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength) }
+      : { encoding: 'json', json: JSON.parse(row.data.toString('utf8')) as unknown };
+  return {
+    position: Number(row.position),
+    stream: row.stream_id,
+    version: Number(row.stream_version),
+    id: row.event_id,
+    type: row.type as EventType,
+    recordedAt: Number(row.recorded_at),
+    metadata: JSON.parse(row.metadata.toString('utf8')) as EventMetadata,
+    payload,
+  };
+}
+
+/** The contract's JSON form of an event: Yjs payloads become base64 with the derived changes beside them. */
+export function toApiEvent(event: LoggedEvent): ApiEvent {
+  const { actor, cell_ids, notebook_id: _notebook, changes, description, ...rest } = event.metadata;
+  const data =
+    event.payload.encoding === 'yjs'
+      ? { update: Buffer.from(event.payload.bytes).toString('base64'), changes: changes ?? [], description, ...rest }
+      : event.payload.json;
+  return {
+    position: event.position,
+    stream: event.stream,
+    version: event.version,
+    id: event.id,
+    type: event.type,
+    actor,
+    at: new Date(event.recordedAt).toISOString(),
+    cell_ids,
+    data,
+  };
+}
+
+/** True when an event matches a read query's filters (the in-memory twin of the SQL WHERE clause). */
+export function matchesQuery(event: LoggedEvent, query: Omit<ReadQuery, 'limit'>): boolean {
+  if (query.after !== undefined && event.position <= query.after) return false;
+  if (query.notebookId !== undefined && event.metadata.notebook_id !== query.notebookId) return false;
+  if (query.stream !== undefined && event.stream !== query.stream) return false;
+  if (query.types?.length && !query.types.includes(event.type)) return false;
+  if (query.actor !== undefined && event.metadata.actor !== query.actor) return false;
+  if (query.cellId !== undefined && !event.metadata.cell_ids.includes(query.cellId)) return false;
+  if (query.since !== undefined && event.recordedAt < query.since) return false;
+  if (query.until !== undefined && event.recordedAt > query.until) return false;
+  return true;
+}
+
+/** Builds the WHERE clause of a filtered log read with `?` placeholders; dialects renumber them as needed. */
+export function whereClause(query: ReadQuery): { sql: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, ...values: unknown[]) => {
+    clauses.push(sql);
+    params.push(...values);
+  };
+  if (query.after !== undefined) add('position > ?', query.after);
+  if (query.notebookId !== undefined) add('notebook_id = ?', query.notebookId);
+  if (query.stream !== undefined) add('stream_id = ?', query.stream);
+  if (query.types?.length) add(`type IN (${query.types.map(() => '?').join(', ')})`, ...query.types);
+  if (query.actor !== undefined) add('actor = ?', query.actor);
+  if (query.cellId !== undefined) add('position IN (SELECT position FROM event_cells WHERE cell_id = ?)', query.cellId);
+  if (query.since !== undefined) add('recorded_at >= ?', query.since);
+  if (query.until !== undefined) add('recorded_at <= ?', query.until);
+  return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}

@@ -1,0 +1,4 @@
+import { CreateEventLog1763836800000 } from './1763836800000-CreateEventLog.js';
+
+/** Every committed migration, in order; the server and the tests run exactly this set. */
+export const MIGRATIONS = [CreateEventLog1763836800000];

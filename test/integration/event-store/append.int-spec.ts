@@ -1,0 +1,42 @@
+import type { EventMetadata } from '@palimpsest/contracts';
+import type { NewEvent } from '@palimpsest/event-store';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openTestStore, STORE_BACKENDS, type TestStore } from '../../support/test-store.js';
+
+const meta = (actor = 'alice'): EventMetadata => ({ actor, cell_ids: [], notebook_id: 'nb1' });
+const created = (name: string, id?: string): NewEvent => ({
+  id,
+  type: 'notebook.created',
+  payload: { encoding: 'json', json: { name, owner: 'alice' } },
+  metadata: meta(),
+});
+
+describe.each(STORE_BACKENDS)('TypeOrmEventStore on %s', (backend) => {
+  let t: TestStore;
+  beforeEach(async () => {
+    t = await openTestStore(backend);
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  it('appends with gap-free stream versions and increasing global positions', async () => {
+    const a = await t.store.append({ stream: 'notebook:a', events: [created('a1'), created('a2')] });
+    const b = await t.store.append({ stream: 'notebook:b', events: [created('b1')] });
+    const c = await t.store.append({ stream: 'notebook:a', expectedVersion: 2, events: [created('a3')] });
+    expect(a.version).toBe(2);
+    expect(c.version).toBe(3);
+    const all = [...a.positions, ...b.positions, ...c.positions];
+    expect([...all].sort((x, y) => x - y)).toEqual(all);
+    const stream = await t.store.readStream('notebook:a');
+    expect(stream.map((e) => e.version)).toEqual([1, 2, 3]);
+  });
+
+  it('rejects a stale expected version with VERSION_CONFLICT and appends nothing', async () => {
+    await t.store.append({ stream: 'notebook:a', events: [created('x')] });
+    await expect(t.store.append({ stream: 'notebook:a', expectedVersion: 0, events: [created('y')] })).rejects.toMatchObject({
+      code: 'VERSION_CONFLICT',
+    });
+    expect(await t.store.streamVersion('notebook:a')).toBe(1);
+  });
+});

@@ -1,0 +1,75 @@
+import { TypeOrmEventStore } from '@palimpsest/event-store';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { MIGRATIONS } from '../../migrations/index.js';
+
+/** The store backends the integration suites run against: SQLite always, PostgreSQL when DATABASE_URL is set. */
+export const STORE_BACKENDS: ReadonlyArray<'sqlite' | 'postgres'> = process.env.DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+
+/** A store on a fresh SQLite file or a fresh PostgreSQL schema, with the cleanup that removes it. */
+export interface TestStore {
+  store: TypeOrmEventStore;
+  /** How to open the same database again (after a close or a crash). */
+  reopen(): Promise<TypeOrmEventStore>;
+  /** Runs raw SQL behind the application's back (for tamper tests). */
+  rawSql(sql: string): Promise<void>;
+  /** The SQLite file path, or the PostgreSQL schema name. */
+  location: string;
+  cleanup(): Promise<void>;
+}
+
+/** Opens an isolated store on the given backend. */
+export async function openTestStore(backend: 'sqlite' | 'postgres'): Promise<TestStore> {
+  if (backend === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'palimpsest-test-'));
+    const sqlitePath = join(dir, 'log.sqlite');
+    const open = () => TypeOrmEventStore.open({ sqlitePath, migrations: MIGRATIONS });
+    const store = await open();
+    let current = store;
+    return {
+      store,
+      location: sqlitePath,
+      reopen: async () => (current = await open()),
+      rawSql: async (sql) => {
+        const { default: Database } = await import('better-sqlite3');
+        const db = new Database(sqlitePath);
+        try {
+          db.exec(sql);
+        } finally {
+          db.close();
+        }
+      },
+      cleanup: async () => {
+        await current.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const databaseUrl = process.env.DATABASE_URL!;
+  const schema = `test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const open = () => TypeOrmEventStore.open({ databaseUrl, postgresSchema: schema, migrations: MIGRATIONS });
+  const store = await open();
+  let current = store;
+  const rawSql = async (sql: string) => {
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query(`SET search_path = ${schema}`);
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    store,
+    location: schema,
+    reopen: async () => (current = await open()),
+    rawSql,
+    cleanup: async () => {
+      await current.close();
+      await rawSql(`DROP SCHEMA ${schema} CASCADE`);
+    },
+  };
+}
