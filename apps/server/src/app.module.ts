@@ -1,0 +1,46 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { AuthGuard, loadOrCreateSecret, NotebookAccess, TokenService } from '@palimpsest/auth';
+import { MessageBus } from '@palimpsest/bus';
+import { EventStore } from '@palimpsest/event-store';
+import { NotebookCatalog } from '@palimpsest/notebook';
+import { AuthController } from './api/auth.controller.js';
+import { ContractErrorFilter } from './api/error.filter.js';
+import { EventsController } from './api/events.controller.js';
+import { HealthController } from './api/health.controller.js';
+import { SERVER_CONFIG } from './config/config.token.js';
+import type { ServerConfig } from './config/server.config.js';
+import { busProvider, catalogProvider, LogLifecycle, storeProvider } from './log.providers.js';
+import { EventsGateway } from './realtime/events.gateway.js';
+
+/** The whole server, wired for one configuration. */
+@Module({})
+export class AppModule {
+  /** Builds the module for a validated configuration. */
+  static forRoot(config: ServerConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [TerminusModule],
+      controllers: [HealthController, AuthController, EventsController],
+      providers: [
+        { provide: SERVER_CONFIG, useValue: config },
+        busProvider,
+        storeProvider,
+        catalogProvider,
+        { provide: NotebookAccess, useExisting: NotebookCatalog },
+        {
+          provide: TokenService,
+          useFactory: () => {
+            const { secret } = loadOrCreateSecret(config.secret, config.dataDir);
+            return new TokenService(secret, config.tokenTtlSeconds);
+          },
+        },
+        { provide: LogLifecycle, inject: [EventStore, MessageBus], useFactory: (s: EventStore, b: MessageBus) => new LogLifecycle(s, b) },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ContractErrorFilter },
+        EventsGateway,
+      ],
+    };
+  }
+}

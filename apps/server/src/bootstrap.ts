@@ -1,0 +1,55 @@
+import { Logger as NestLogger, ValidationPipe, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DomainError } from '@palimpsest/contracts';
+import { Logger, LoggerModule } from 'nestjs-pino';
+import { AppModule } from './app.module.js';
+import type { ServerConfig } from './config/server.config.js';
+
+/** A started server and how to reach and stop it. */
+export interface RunningServer {
+  app: INestApplication;
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds, configures and starts the server for a configuration. */
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    { module: class Root {}, imports: [LoggerModule.forRoot({ pinoHttp: { level: config.logLevel, autoLogging: config.logLevel === 'debug' || config.logLevel === 'trace' } }), AppModule.forRoot(config)] },
+    { bufferLogs: true, bodyParser: false },
+  );
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', { limit: config.maxBodyBytes });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      exceptionFactory: (errors) =>
+        new DomainError('BAD_REQUEST', errors.map((e) => Object.values(e.constraints ?? { invalid: `${e.property} is invalid` }).join(', ')).join('; ')),
+    }),
+  );
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Palimpsest')
+      .setDescription('Event-sourced backend for live, shared Jupyter notebooks. Errors are {"error": "<CODE>", "message": "..."}.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address() as { port: number };
+  new NestLogger('Palimpsest').log(`listening on http://${config.host}:${address.port}`);
+  return {
+    app,
+    port: address.port,
+    url: `http://127.0.0.1:${address.port}`,
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,65 @@
+import { Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { InMemoryMessageBus, MessageBus } from '@palimpsest/bus';
+import { EventStore, TypeOrmEventStore } from '@palimpsest/event-store';
+import { NotebookCatalog } from '@palimpsest/notebook';
+import { MIGRATIONS } from '../../../migrations/index.js';
+import { SERVER_CONFIG } from './config/config.token.js';
+import type { ServerConfig } from './config/server.config.js';
+
+const CATALOG_TYPES = ['notebook.created', 'notebook.member.granted', 'notebook.member.revoked', 'notebook.deleted'];
+
+/** Opens the store and, after every commit, publishes the committed events on the bus. */
+export const storeProvider: Provider = {
+  provide: EventStore,
+  inject: [SERVER_CONFIG, MessageBus],
+  useFactory: async (config: ServerConfig, bus: MessageBus) => {
+    const store = await TypeOrmEventStore.open({
+      databaseUrl: config.databaseUrl,
+      postgresSchema: config.databaseSchema,
+      sqlitePath: `${config.dataDir}/palimpsest.sqlite`,
+      migrations: MIGRATIONS,
+    });
+    store.onCommitted((events) => bus.publish('log.committed', { events }));
+    return store;
+  },
+};
+
+/** The in-process bus (a Redis bus is selected by REDIS_URL in the scale-out module). */
+export const busProvider: Provider = {
+  provide: MessageBus,
+  useFactory: () => {
+    const logger = new Logger('Bus');
+    return new InMemoryMessageBus((topic, error) => logger.error(`handler of ${topic} failed: ${String(error)}`));
+  },
+};
+
+/** The notebook catalog, rebuilt from the log at boot and kept current from the bus. */
+export const catalogProvider: Provider = {
+  provide: NotebookCatalog,
+  inject: [EventStore, MessageBus],
+  useFactory: async (store: EventStore, bus: MessageBus) => {
+    const catalog = new NotebookCatalog();
+    bus.subscribe('log.committed', ({ events }) => catalog.apply(events));
+    for (let after = 0; ; ) {
+      const page = await store.read({ after, types: CATALOG_TYPES, limit: 5000 });
+      catalog.apply(page);
+      if (page.length < 5000) break;
+      after = page[page.length - 1].position;
+    }
+    await catalog.refreshVersions((stream) => store.streamVersion(stream));
+    return catalog;
+  },
+};
+
+/** Closes the store (flushing pending appends) when the application shuts down. */
+export class LogLifecycle implements OnApplicationShutdown {
+  constructor(
+    private readonly store: EventStore,
+    private readonly bus: MessageBus,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+    await this.bus.close();
+  }
+}

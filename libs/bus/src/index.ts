@@ -1,0 +1,2 @@
+export * from './in-memory-message-bus.js';
+export * from './message-bus.js';

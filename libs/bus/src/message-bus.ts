@@ -1,0 +1,14 @@
+import type { BusTopic, BusTopics } from '@palimpsest/contracts';
+
+/** A handler for one topic's payloads. */
+export type BusHandler<T extends BusTopic> = (payload: BusTopics[T]) => void | Promise<void>;
+
+/** The message bus port: typed topics that gateways and projections meet on. */
+export abstract class MessageBus {
+  /** Publishes a payload to every subscriber of the topic (on every node, for distributed buses). */
+  abstract publish<T extends BusTopic>(topic: T, payload: BusTopics[T]): void;
+  /** Subscribes to a topic; the returned function unsubscribes. */
+  abstract subscribe<T extends BusTopic>(topic: T, handler: BusHandler<T>): () => void;
+  /** Releases connections. */
+  abstract close(): Promise<void>;
+}

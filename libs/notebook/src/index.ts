@@ -1,0 +1,1 @@
+export * from './catalog/notebook-catalog.js';
