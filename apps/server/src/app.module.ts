@@ -4,7 +4,9 @@ import { TerminusModule } from '@nestjs/terminus';
 import { AuthGuard, loadOrCreateSecret, NotebookAccess, TokenService } from '@palimpsest/auth';
 import { MessageBus } from '@palimpsest/bus';
 import { EventStore } from '@palimpsest/event-store';
-import { NotebookCatalog } from '@palimpsest/notebook';
+import { NotebookCatalog, NotebookService } from '@palimpsest/notebook';
+import { CellsController } from './api/cells.controller.js';
+import { NotebooksController } from './api/notebooks.controller.js';
 import { AuthController } from './api/auth.controller.js';
 import { ContractErrorFilter } from './api/error.filter.js';
 import { EventsController } from './api/events.controller.js';
@@ -22,13 +24,18 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule],
-      controllers: [HealthController, AuthController, EventsController],
+      controllers: [HealthController, AuthController, NotebooksController, CellsController, EventsController],
       providers: [
         { provide: SERVER_CONFIG, useValue: config },
         busProvider,
         storeProvider,
         catalogProvider,
         { provide: NotebookAccess, useExisting: NotebookCatalog },
+        {
+          provide: NotebookService,
+          inject: [EventStore, NotebookCatalog],
+          useFactory: (store: EventStore, catalog: NotebookCatalog) => new NotebookService(store, catalog),
+        },
         {
           provide: TokenService,
           useFactory: () => {

@@ -100,6 +100,8 @@ export abstract class EventStore {
   abstract latestCheckpoint(stream: string, atVersion?: number): Promise<DocCheckpoint | null>;
   /** The stream version in force at a time (unix ms): the last event recorded at or before it. */
   abstract versionAt(stream: string, time: number): Promise<number>;
+  /** Resolves once every event committed so far has been handed to live subscribers and commit listeners. */
+  abstract settled(): Promise<void>;
   /** Flushes pending appends and closes the connection. */
   abstract close(): Promise<void>;
 }

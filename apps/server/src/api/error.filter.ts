@@ -47,7 +47,7 @@ export class ContractErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const { status, body } = toErrorBody(error);
-    if (status >= HttpStatus.INTERNAL_SERVER_ERROR) this.logger.error(error instanceof Error ? error.stack : String(error));
+    if (status >= (HttpStatus.INTERNAL_SERVER_ERROR as number)) this.logger.error(error instanceof Error ? error.stack : String(error));
     host.switchToHttp().getResponse<Response>().status(status).json(body);
   }
 }

@@ -20,7 +20,7 @@ function isoTime(name: string, raw: unknown): number | undefined {
 
 function stringList(name: string, raw: unknown): string[] | undefined {
   if (raw === undefined || raw === '') return undefined;
-  const values = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]));
+  const values: unknown[] = (Array.isArray(raw) ? (raw as unknown[]) : [raw]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]));
   if (!values.every((v): v is string => typeof v === 'string' && v.length > 0 && v.length <= 128)) {
     throw new DomainError('BAD_REQUEST', `${name} must be a list of names`);
   }

@@ -38,22 +38,14 @@ export function evolveCatalogEntry(entry: CatalogEntry | undefined, event: Logge
   }
   if (!entry) return entry;
   const next: CatalogEntry = { ...entry, version: event.version, position: event.position };
-  switch (event.type) {
-    case 'notebook.member.granted': {
-      const { user, role } = payload<'notebook.member.granted'>(event);
-      next.members = new Map(entry.members).set(user, role);
-      break;
-    }
-    case 'notebook.member.revoked': {
-      next.members = new Map(entry.members);
-      next.members.delete(payload<'notebook.member.revoked'>(event).user);
-      break;
-    }
-    case 'notebook.deleted':
-      next.deleted = true;
-      break;
-    default:
-      break;
+  if (event.type === 'notebook.member.granted') {
+    const { user, role } = payload<'notebook.member.granted'>(event);
+    next.members = new Map(entry.members).set(user, role);
+  } else if (event.type === 'notebook.member.revoked') {
+    next.members = new Map(entry.members);
+    next.members.delete(payload<'notebook.member.revoked'>(event).user);
+  } else if (event.type === 'notebook.deleted') {
+    next.deleted = true;
   }
   return next;
 }

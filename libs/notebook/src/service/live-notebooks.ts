@@ -1,0 +1,116 @@
+import { notebookStream } from '@palimpsest/contracts';
+import type { EventStore } from '@palimpsest/event-store';
+import * as Y from 'yjs';
+import { encodeCheckpoint, REPLAY_ORIGIN } from '../replay/rebuild-doc.js';
+
+/** A notebook's live document and the stream version it reflects. */
+export interface LiveNotebook {
+  id: string;
+  doc: Y.Doc;
+  /** Every event of the stream up to this version has been applied to `doc`. */
+  version: number;
+  /** Version of the newest checkpoint stored for this stream. */
+  checkpointVersion: number;
+}
+
+/** Options of the live document registry. */
+export interface LiveNotebooksOptions {
+  /** Store a checkpoint once this many events have accumulated since the last one (default 500). */
+  checkpointEvery?: number;
+}
+
+/** Reads a notebook stream's Yjs updates between two versions (inclusive) and applies them to a doc. */
+async function applyStream(store: EventStore, stream: string, doc: Y.Doc, from: number, to?: number): Promise<number> {
+  let version = from - 1;
+  const events = await store.readStream(stream, from, to);
+  for (const event of events) {
+    if (event.payload.encoding === 'yjs') Y.applyUpdate(doc, event.payload.bytes, REPLAY_ORIGIN);
+    version = event.version;
+  }
+  return version;
+}
+
+/** Rebuilds a notebook document as of a stream version: the nearest checkpoint, then the events after it. */
+export async function documentAt(store: EventStore, notebookId: string, version: number): Promise<Y.Doc> {
+  const stream = notebookStream(notebookId);
+  const checkpoint = await store.latestCheckpoint(stream, version);
+  const doc = new Y.Doc();
+  if (checkpoint) Y.applyUpdate(doc, checkpoint.state, REPLAY_ORIGIN);
+  await applyStream(store, stream, doc, (checkpoint?.version ?? 0) + 1, version);
+  return doc;
+}
+
+/**
+ * The live documents of notebooks in use, each serialized behind its own queue. Every operation
+ * first catches its document up with the stream (so it reflects writes from kernels and other
+ * nodes), runs, and may store a checkpoint so that loading stays fast however long the history.
+ */
+export class LiveNotebooks {
+  private readonly live = new Map<string, LiveNotebook>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly checkpointEvery: number;
+
+  constructor(
+    private readonly store: EventStore,
+    options: LiveNotebooksOptions = {},
+  ) {
+    this.checkpointEvery = options.checkpointEvery ?? 500;
+  }
+
+  /** Runs `operation` on the caught-up live notebook, after every operation queued before it. */
+  withNotebook<T>(notebookId: string, operation: (notebook: LiveNotebook) => Promise<T> | T): Promise<T> {
+    const previous = this.queues.get(notebookId) ?? Promise.resolve();
+    const run = previous.then(async () => {
+      const notebook = await this.catchUp(notebookId);
+      return operation(notebook);
+    });
+    const settled = run.catch(() => undefined);
+    this.queues.set(notebookId, settled);
+    void settled.then(() => {
+      if (this.queues.get(notebookId) === settled) this.queues.delete(notebookId);
+    });
+    return run;
+  }
+
+  /** Drops a live document (after a failed append left it ahead of the log); the next use reloads it. */
+  evict(notebookId: string): void {
+    this.live.get(notebookId)?.doc.destroy();
+    this.live.delete(notebookId);
+  }
+
+  /** Records that the stream reached `version` with this process's own update already in the doc. */
+  advance(notebook: LiveNotebook, version: number): void {
+    if (version === notebook.version + 1) notebook.version = version;
+  }
+
+  /** Stores a checkpoint when enough events have accumulated since the last one. */
+  async maybeCheckpoint(notebook: LiveNotebook, position: number): Promise<void> {
+    if (notebook.version - notebook.checkpointVersion < this.checkpointEvery) return;
+    await this.store.saveCheckpoint({
+      stream: notebookStream(notebook.id),
+      version: notebook.version,
+      position,
+      state: encodeCheckpoint(notebook.doc),
+    });
+    notebook.checkpointVersion = notebook.version;
+  }
+
+  private async catchUp(notebookId: string): Promise<LiveNotebook> {
+    let notebook = this.live.get(notebookId);
+    if (!notebook) {
+      const stream = notebookStream(notebookId);
+      const checkpoint = await this.store.latestCheckpoint(stream);
+      const doc = new Y.Doc();
+      if (checkpoint) Y.applyUpdate(doc, checkpoint.state, REPLAY_ORIGIN);
+      notebook = { id: notebookId, doc, version: checkpoint?.version ?? 0, checkpointVersion: checkpoint?.version ?? 0 };
+      this.live.set(notebookId, notebook);
+    }
+    notebook.version = Math.max(notebook.version, await applyStream(this.store, notebookStream(notebookId), notebook.doc, notebook.version + 1));
+    return notebook;
+  }
+
+  /** Releases every live document. */
+  clear(): void {
+    for (const id of [...this.live.keys()]) this.evict(id);
+  }
+}

@@ -1,0 +1,248 @@
+import type { ICell, INotebookContent } from '@jupyterlab/nbformat';
+import {
+  DomainError,
+  notebookStream,
+  type DocChange,
+  type EventMetadata,
+  type NotebookRole,
+} from '@palimpsest/contracts';
+import type { EventStore, ExpectedVersion, NewEvent } from '@palimpsest/event-store';
+import { randomUUID } from 'node:crypto';
+import * as Y from 'yjs';
+import { changedCellIds, describeChanges, eventTypeFor } from '../changes/event-type.js';
+import type { CatalogEntry, NotebookCatalog } from '../catalog/notebook-catalog.js';
+import { deleteCell, insertCell, moveCell, updateCell, type CellPatch, type NewCell } from '../commands/cell-commands.js';
+import { loadNotebook } from '../commands/notebook-commands.js';
+import type { CommandResult } from '../commands/run-command.js';
+import { joinCellLines, joinNotebookLines } from '../ipynb/multiline.js';
+import { describeProblems, validateNotebook, type CellIdRename, type GeneratedCellId } from '../ipynb/validate-notebook.js';
+import { exportCell, exportNotebook } from '../model/export-notebook.js';
+import { documentAt, LiveNotebooks, type LiveNotebook, type LiveNotebooksOptions } from './live-notebooks.js';
+
+/** A point in a notebook's history: a stream version, or an ISO-8601 time. */
+export type HistoryPoint = { version: number } | { time: number };
+
+/** The notebook an empty `POST /api/notebooks` creates. */
+const EMPTY_NOTEBOOK: INotebookContent = { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 };
+
+/** A notebook as the API returns it. */
+export interface NotebookSnapshot {
+  id: string;
+  name: string;
+  version: number;
+  content: INotebookContent;
+}
+
+/** Who is acting, and for what correlation (execution ids, client ids). */
+export interface Actor {
+  actor: string;
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Notebook commands and queries: every change becomes an event in `notebook:<id>` (Yjs updates
+ * for the document, JSON for the catalog), appended before anyone else sees it.
+ */
+export class NotebookService {
+  readonly live: LiveNotebooks;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly catalog: NotebookCatalog,
+    options: LiveNotebooksOptions = {},
+  ) {
+    this.live = new LiveNotebooks(store, options);
+  }
+
+  /** Creates a notebook (empty, or from nbformat v4 content); 422 names what is wrong with invalid content. */
+  async create(
+    owner: string,
+    name: string,
+    content?: unknown,
+  ): Promise<{ id: string; name: string; version: number; renamed: CellIdRename[]; generated_ids: GeneratedCellId[] }> {
+    const validation = validateNotebook(content ?? EMPTY_NOTEBOOK);
+    if (!validation.ok) {
+      throw new DomainError('INVALID_NOTEBOOK', describeProblems(validation.problems), { problems: validation.problems });
+    }
+    const id = randomUUID();
+    const doc = new Y.Doc();
+    const loaded = loadNotebook(doc, validation.notebook);
+    doc.destroy();
+    const base: EventMetadata = { actor: owner, cell_ids: [], notebook_id: id };
+    const result = await this.store.append({
+      stream: notebookStream(id),
+      expectedVersion: 'no_stream',
+      events: [
+        { type: 'notebook.created', payload: { encoding: 'json', json: { name, owner } }, metadata: base },
+        {
+          type: 'notebook.content.imported',
+          payload: { encoding: 'yjs', bytes: loaded.update },
+          metadata: { ...base, cell_ids: changedCellIds(loaded.changes), changes: loaded.changes, description: `imported ${name}` },
+        },
+      ],
+    });
+    await this.store.settled();
+    return { id, name, version: result.version, renamed: validation.renamed, generated_ids: validation.generatedIds };
+  }
+
+  /** The notebooks a user holds a role in. */
+  list(user: string): Array<{ id: string; name: string; version: number; role: NotebookRole }> {
+    return this.catalog.visibleTo(user).map(({ entry, role }) => ({ id: entry.id, name: entry.name, version: entry.version, role }));
+  }
+
+  /** The catalog entry of a live notebook (404 for unknown or deleted). */
+  entry(notebookId: string): CatalogEntry {
+    return this.catalog.get(notebookId);
+  }
+
+  /** The notebook now or at a past point, in the API form (multiline strings joined, as jupyter_server returns them). */
+  async get(notebookId: string, at?: HistoryPoint): Promise<NotebookSnapshot> {
+    const snapshot = await this.exportFile(notebookId, at);
+    return { ...snapshot, content: joinNotebookLines(snapshot.content) };
+  }
+
+  /** The notebook now, or as it was at a past point (nearest checkpoint plus the events after it), in the `.ipynb` file form. */
+  async exportFile(notebookId: string, at?: HistoryPoint): Promise<NotebookSnapshot> {
+    const { name } = this.catalog.get(notebookId);
+    if (at === undefined) {
+      return this.live.withNotebook(notebookId, (notebook) => ({ id: notebookId, name, version: notebook.version, content: exportNotebook(notebook.doc) }));
+    }
+    const version = await this.resolvePoint(notebookId, at);
+    const doc = await documentAt(this.store, notebookId, version);
+    try {
+      return { id: notebookId, name, version, content: exportNotebook(doc) };
+    } finally {
+      doc.destroy();
+    }
+  }
+
+  /** One cell of the current notebook. */
+  getCell(notebookId: string, cellId: string): Promise<{ cell: ICell; version: number }> {
+    this.catalog.get(notebookId);
+    return this.live.withNotebook(notebookId, (notebook) => ({ cell: joinCellLines(exportCell(notebook.doc, cellId)), version: notebook.version }));
+  }
+
+  /** Inserts a cell. */
+  insertCell(notebookId: string, who: Actor, input: NewCell, expected?: number): Promise<{ cell: ICell; version: number }> {
+    return this.change(notebookId, who, expected, (doc) => {
+      const result = insertCell(doc, input);
+      return { ...result, reply: (version: number) => ({ cell: joinCellLines(result.cell), version }) };
+    });
+  }
+
+  /** Changes a cell's source, metadata or type. */
+  updateCell(notebookId: string, who: Actor, cellId: string, patch: CellPatch, expected?: number): Promise<{ cell: ICell; version: number }> {
+    return this.change(notebookId, who, expected, (doc) => {
+      const result = updateCell(doc, cellId, patch);
+      return { ...result, reply: (version: number) => ({ cell: joinCellLines(result.cell), version }) };
+    });
+  }
+
+  /** Moves a cell to a new index, keeping its id. */
+  moveCell(notebookId: string, who: Actor, cellId: string, index: number, expected?: number): Promise<{ cell: ICell; version: number }> {
+    return this.change(notebookId, who, expected, (doc) => {
+      const result = moveCell(doc, cellId, index);
+      return { ...result, reply: (version: number) => ({ cell: joinCellLines(exportCell(doc, cellId)), version }) };
+    });
+  }
+
+  /** Deletes a cell. */
+  deleteCell(notebookId: string, who: Actor, cellId: string, expected?: number): Promise<{ version: number }> {
+    return this.change(notebookId, who, expected, (doc) => ({ ...deleteCell(doc, cellId), reply: (version: number) => ({ version }) }));
+  }
+
+  /**
+   * Runs a document command and appends its update: the generic write path that REST, kernels and
+   * collaborators share. `command` must validate before it mutates (a Yjs change cannot be undone);
+   * if the append then fails, the live document is dropped and reloaded from the log.
+   */
+  change<T>(
+    notebookId: string,
+    who: Actor,
+    expected: number | undefined,
+    command: (doc: Y.Doc) => CommandResult & { reply(version: number): T },
+  ): Promise<T> {
+    this.catalog.get(notebookId);
+    return this.live.withNotebook(notebookId, async (notebook) => {
+      if (expected !== undefined && expected !== notebook.version) {
+        throw new DomainError('VERSION_CONFLICT', `notebook ${notebookId} is at version ${notebook.version}, expected ${expected}`, {
+          expected_version: expected,
+          current_version: notebook.version,
+        });
+      }
+      const result = command(notebook.doc);
+      if (result.changes.length === 0) return result.reply(notebook.version);
+      const version = await this.appendUpdate(notebook, who, result.update, result.changes, expected ?? 'any');
+      return result.reply(version);
+    });
+  }
+
+  /** Deletes a notebook (owner only, checked by the caller); its history stays in the log. */
+  async delete(notebookId: string, actor: string): Promise<void> {
+    this.catalog.get(notebookId);
+    await this.appendCatalogEvent(notebookId, { type: 'notebook.deleted', payload: { encoding: 'json', json: {} }, metadata: { actor, cell_ids: [], notebook_id: notebookId } });
+    this.live.evict(notebookId);
+  }
+
+  /** Grants a user the editor or viewer role (the owner's own role cannot change). */
+  async setMember(notebookId: string, actor: string, user: string, role: 'editor' | 'viewer'): Promise<{ user: string; role: string; version: number }> {
+    const entry = this.catalog.get(notebookId);
+    if (entry.owner === user) throw new DomainError('UNPROCESSABLE', `${user} owns notebook ${notebookId}; the owner's role cannot change`);
+    const version = await this.appendCatalogEvent(notebookId, {
+      type: 'notebook.member.granted',
+      payload: { encoding: 'json', json: { user, role } },
+      metadata: { actor, cell_ids: [], notebook_id: notebookId },
+    });
+    return { user, role, version };
+  }
+
+  /** Revokes a user's role. */
+  async removeMember(notebookId: string, actor: string, user: string): Promise<{ version: number }> {
+    const entry = this.catalog.get(notebookId);
+    if (!entry.members.has(user)) throw new DomainError('NOT_FOUND', `${user} is not a member of notebook ${notebookId}`);
+    const version = await this.appendCatalogEvent(notebookId, {
+      type: 'notebook.member.revoked',
+      payload: { encoding: 'json', json: { user } },
+      metadata: { actor, cell_ids: [], notebook_id: notebookId },
+    });
+    return { version };
+  }
+
+  /** The stream version a history point names; 404 before the notebook existed, 422 past its end. */
+  async resolvePoint(notebookId: string, at: HistoryPoint): Promise<number> {
+    const stream = notebookStream(notebookId);
+    const current = await this.store.streamVersion(stream);
+    const version = 'version' in at ? at.version : await this.store.versionAt(stream, at.time);
+    if (version < 1) throw new DomainError('NOT_FOUND', `notebook ${notebookId} did not exist at that point`);
+    if (version > current) throw new DomainError('UNPROCESSABLE', `notebook ${notebookId} has no version ${version} yet (current ${current})`);
+    return version;
+  }
+
+  private async appendUpdate(notebook: LiveNotebook, who: Actor, update: Uint8Array, changes: DocChange[], expected: ExpectedVersion): Promise<number> {
+    try {
+      const result = await this.store.append({
+        stream: notebookStream(notebook.id),
+        expectedVersion: expected,
+        events: [
+          {
+            type: eventTypeFor(changes),
+            payload: { encoding: 'yjs', bytes: update },
+            metadata: { actor: who.actor, cell_ids: changedCellIds(changes), notebook_id: notebook.id, changes, description: describeChanges(changes), ...who.extra },
+          },
+        ],
+      });
+      this.live.advance(notebook, result.version);
+      await this.live.maybeCheckpoint(notebook, result.positions[result.positions.length - 1]);
+      return result.version;
+    } catch (error) {
+      this.live.evict(notebook.id);
+      throw error;
+    }
+  }
+
+  private async appendCatalogEvent(notebookId: string, event: NewEvent): Promise<number> {
+    const result = await this.store.append({ stream: notebookStream(notebookId), events: [event] });
+    await this.store.settled();
+    return result.version;
+  }
+}
