@@ -15,6 +15,8 @@ export interface TestStore {
   reopen(): Promise<TypeOrmEventStore>;
   /** Runs raw SQL behind the application's back (for tamper tests). */
   rawSql(sql: string): Promise<void>;
+  /** Runs one raw SELECT behind the application's back and returns its rows. */
+  rawQuery<T = Record<string, unknown>>(sql: string): Promise<T[]>;
   /** The SQLite file path, or the PostgreSQL schema name. */
   location: string;
   cleanup(): Promise<void>;
@@ -41,6 +43,15 @@ export async function openTestStore(backend: 'sqlite' | 'postgres'): Promise<Tes
           db.close();
         }
       },
+      rawQuery: async <T>(sql: string) => {
+        const { default: Database } = await import('better-sqlite3');
+        const db = new Database(sqlitePath, { readonly: true });
+        try {
+          return db.prepare(sql).all() as T[];
+        } finally {
+          db.close();
+        }
+      },
       cleanup: async () => {
         await current.close();
         rmSync(dir, { recursive: true, force: true });
@@ -52,21 +63,25 @@ export async function openTestStore(backend: 'sqlite' | 'postgres'): Promise<Tes
   const open = () => TypeOrmEventStore.open({ databaseUrl, postgresSchema: schema, migrations: MIGRATIONS });
   const store = await open();
   let current = store;
-  const rawSql = async (sql: string) => {
+  const rawQuery = async <T>(sql: string): Promise<T[]> => {
     const client = new Client({ connectionString: databaseUrl });
     await client.connect();
     try {
       await client.query(`SET search_path = ${schema}`);
-      await client.query(sql);
+      return (await client.query(sql)).rows as T[];
     } finally {
       await client.end();
     }
+  };
+  const rawSql = async (sql: string) => {
+    await rawQuery(sql);
   };
   return {
     store,
     location: schema,
     reopen: async () => (current = await open()),
     rawSql,
+    rawQuery,
     cleanup: async () => {
       await current.close();
       await rawSql(`DROP SCHEMA ${schema} CASCADE`);

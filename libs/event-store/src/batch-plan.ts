@@ -51,6 +51,15 @@ export interface StreamHead {
 /** What became of one append in a batch. */
 export type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: DomainError };
 
+/** An append decided to succeed, waiting for the positions of its rows (its own, or its original's for an in-batch retry). */
+interface PlannedAppend {
+  ok: true;
+  stream: string;
+  version: number;
+  rowIndexes: number[];
+  duplicate: boolean;
+}
+
 /** The rows to insert for a batch and the outcome of every append in it, once positions are known. */
 export interface BatchPlan {
   rows: RowToInsert[];
@@ -80,7 +89,7 @@ export function planBatch(
   recordedAt: number,
 ): BatchPlan {
   const rows: RowToInsert[] = [];
-  const decided: Array<AppendOutcome | { ok: true; stream: string; version: number; rowIndexes: number[] }> = [];
+  const decided: Array<AppendOutcome | PlannedAppend> = [];
   const plannedById = new Map<string, { stream: string; row: RowToInsert; rowIndex: number }>();
 
   batch.forEach((pending, appendIndex) => {
@@ -89,7 +98,7 @@ export function planBatch(
 
     const known = pending.events.map((event) => existingById.get(event.id) ?? plannedById.get(event.id));
     if (known.some((k) => k !== undefined)) {
-      decided.push(resolveRetry(pending, known, head.version));
+      decided.push(resolveRetry(pending, known));
       return;
     }
     if (expectedVersion !== 'any') {
@@ -127,7 +136,7 @@ export function planBatch(
       hash = rowHash;
     }
     heads.set(stream, { version, hash });
-    decided.push({ ok: true, stream, version, rowIndexes });
+    decided.push({ ok: true, stream, version, rowIndexes, duplicate: false });
   });
 
   return {
@@ -137,7 +146,7 @@ export function planBatch(
         if (!('rowIndexes' in d)) return d;
         return {
           ok: true,
-          result: { stream: d.stream, version: d.version, positions: d.rowIndexes.map((i) => positions[i]), duplicate: false },
+          result: { stream: d.stream, version: d.version, positions: d.rowIndexes.map((i) => positions[i]), duplicate: d.duplicate },
         };
       }),
   };
@@ -145,8 +154,7 @@ export function planBatch(
   function resolveRetry(
     pending: PendingAppend,
     known: ReadonlyArray<ExistingRow | { stream: string; row: RowToInsert; rowIndex: number } | undefined>,
-    headVersion: number,
-  ): AppendOutcome | { ok: true; stream: string; version: number; rowIndexes: number[] } {
+  ): AppendOutcome | PlannedAppend {
     const { stream } = pending.request;
     const conflict = (): AppendOutcome => ({
       ok: false,
@@ -161,7 +169,14 @@ export function planBatch(
       if (planned.length !== known.length) return conflict();
       const same = planned.every((p, i) => p.stream === stream && sameContent({ ...p.row, position: 0 }, stream, pending.events[i]));
       if (!same) return conflict();
-      return { ok: true, stream, version: Math.max(headVersion, ...planned.map((p) => p.row.version)), rowIndexes: planned.map((p) => p.rowIndex) };
+      // Same answer as a retry of a stored append: the original's positions and version, flagged duplicate.
+      return {
+        ok: true,
+        stream,
+        version: Math.max(...planned.map((p) => p.row.version)),
+        rowIndexes: planned.map((p) => p.rowIndex),
+        duplicate: true,
+      };
     }
     const stored = known as ExistingRow[];
     if (!stored.every((row, i) => sameContent(row, stream, pending.events[i]))) return conflict();

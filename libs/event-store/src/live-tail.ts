@@ -8,6 +8,8 @@ export type LogReader = (query: ReadQuery) => Promise<LoggedEvent[]>;
 const PAGE = 1000;
 /** Live events buffered for one slow subscriber before it falls back to reading from the store. */
 const MAX_BUFFERED = 10_000;
+/** Delay before the tail re-reads after a failed read. */
+const RETRY_MS = 250;
 
 /**
  * One subscription: it catches up from the store page by page, then joins the tail's live set.
@@ -19,6 +21,8 @@ class TailSubscription implements Subscription {
   private buffer: LoggedEvent[] = [];
   private closed = false;
   private draining = false;
+  /** The handler call in progress (or the last one): each delivery waits for the previous. */
+  private handing: Promise<void> = Promise.resolve();
   private markLive!: () => void;
   readonly live = new Promise<void>((resolve) => (this.markLive = resolve));
 
@@ -83,15 +87,16 @@ class TailSubscription implements Subscription {
     }
   }
 
-  private async deliver(events: readonly LoggedEvent[]): Promise<void> {
+  private deliver(events: readonly LoggedEvent[]): Promise<void> {
     const fresh = events.filter((e) => e.position > this.last);
-    if (fresh.length === 0 || this.closed) return;
+    if (fresh.length === 0 || this.closed) return this.handing;
     this.last = fresh[fresh.length - 1].position;
-    try {
-      await this.handler.onEvents(fresh);
-    } catch (error) {
-      this.fail(error);
-    }
+    // Chained, not called directly: after an overflow the store catch-up delivers while the live drain
+    // may still be awaiting the handler, and the handler must see one batch at a time, in order.
+    this.handing = this.handing
+      .then(() => (this.closed ? undefined : this.handler.onEvents(fresh)))
+      .catch((error: unknown) => this.fail(error));
+    return this.handing;
   }
 
   private async catchUp(): Promise<void> {
@@ -133,6 +138,8 @@ export class LiveTail {
   private chain: Promise<void> = Promise.resolve();
   private pumping = false;
   private wanted = false;
+  private stopped = false;
+  private retry: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(events: readonly LoggedEvent[]) => void>();
 
   constructor(readonly read: LogReader) {}
@@ -155,6 +162,7 @@ export class LiveTail {
 
   /** Signals that something was committed; the tail reads and dispatches it. */
   wake(): Promise<void> {
+    if (this.stopped) return this.chain;
     this.wanted = true;
     if (!this.pumping) this.chain = this.chain.then(() => this.pump());
     return this.chain;
@@ -175,6 +183,13 @@ export class LiveTail {
     this.subscribers.delete(subscription);
   }
 
+  /** Stops following the log: later wake-ups (a NOTIFY arriving while the store closes) are ignored. */
+  stop(): void {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+  }
+
   /** Resolves once every wake-up so far has been dispatched. */
   idle(): Promise<void> {
     return this.chain;
@@ -183,7 +198,7 @@ export class LiveTail {
   private async pump(): Promise<void> {
     this.pumping = true;
     try {
-      while (this.wanted) {
+      while (this.wanted && !this.stopped) {
         this.wanted = false;
         for (;;) {
           const events = await this.read({ after: this.position, limit: PAGE });
@@ -193,6 +208,18 @@ export class LiveTail {
           for (const listener of this.listeners) listener(events);
           if (events.length < PAGE) break;
         }
+      }
+    } catch {
+      // A failed read (connection lost, database restarting) must neither crash the process through an
+      // unhandled rejection nor poison the chain: the position did not move, so a retry re-reads the
+      // same events and nothing is skipped.
+      this.wanted = false;
+      if (!this.stopped && !this.retry) {
+        this.retry = setTimeout(() => {
+          this.retry = null;
+          void this.wake();
+        }, RETRY_MS);
+        this.retry.unref();
       }
     } finally {
       this.pumping = false;

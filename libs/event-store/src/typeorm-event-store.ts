@@ -121,6 +121,10 @@ export class TypeOrmEventStore extends EventStore {
     try {
       if (request.events.length === 0) throw new DomainError('BAD_REQUEST', 'an append needs at least one event');
       events = request.events.map((event) => this.encode(event));
+      // A repeated id inside one append would fail the unique index and with it the whole group-commit batch.
+      if (new Set(events.map((e) => e.id)).size !== events.length) {
+        throw new DomainError('BAD_REQUEST', 'an append uses the same event id more than once');
+      }
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -242,6 +246,10 @@ export class TypeOrmEventStore extends EventStore {
     if (this.closed) return;
     this.closed = true;
     while (this.flushing) await this.flushing;
+    // Dispatch what was committed, then stop before the connection goes: a NOTIFY that arrives
+    // later must not start a read on a destroyed data source.
+    await this.tail.wake();
+    this.tail.stop();
     await this.tail.idle();
     await this.dialect.close();
   }
