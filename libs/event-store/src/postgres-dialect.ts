@@ -4,8 +4,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { planBatch, type AppendOutcome, type ExistingRow, type PendingAppend, type StreamHead } from './batch-plan.js';
 import type { DocCheckpoint, ReadQuery } from './event-store.js';
 import type { ChainRow, LogDialect } from './log-dialect.js';
-import { EVENT_COLUMNS, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
-import { toChainRow } from './sqlite-dialect.js';
+import { chainRowsQuery, EVENT_COLUMNS, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
 
 /** Every append transaction takes this advisory lock, so commit order is position order on every node. */
 const APPEND_LOCK_KEY = 7_340_113_901;
@@ -136,21 +135,8 @@ export class PostgresDialect implements LogDialect {
   }
 
   async chainRows(stream: string | undefined, after: { stream: string; version: number } | null, limit: number): Promise<ChainRow[]> {
-    const clauses: string[] = [];
-    const params: unknown[] = [];
-    if (stream !== undefined) {
-      clauses.push('stream_id = ?');
-      params.push(stream);
-    }
-    if (after) {
-      clauses.push('(stream_id COLLATE "C" > ? OR (stream_id = ? AND stream_version > ?))');
-      params.push(after.stream, after.stream, after.version);
-    }
-    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-    const rows = await this.query<EventRow & { prev_hash: Buffer | null; hash: Buffer }>(
-      `SELECT ${EVENT_COLUMNS}, prev_hash, hash FROM events ${where} ORDER BY stream_id COLLATE "C", stream_version LIMIT ${limit}`,
-      params,
-    );
+    const { sql, params } = chainRowsQuery(stream, after, limit, ' COLLATE "C"');
+    const rows = await this.query<EventRow & { prev_hash: Buffer | null; hash: Buffer }>(sql, params);
     return rows.map(toChainRow);
   }
 

@@ -1,5 +1,6 @@
 import type { EventMetadata, EventPayload, EventType, LoggedEvent, ApiEvent } from '@palimpsest/contracts';
 import type { ReadQuery } from './event-store.js';
+import type { ChainRow } from './log-dialect.js';
 
 /** The columns every dialect selects for a logged event. */
 export const EVENT_COLUMNS = 'position, event_id, stream_id, stream_version, type, data_encoding, data, metadata, recorded_at';
@@ -85,4 +86,48 @@ export function whereClause(query: ReadQuery): { sql: string; params: unknown[] 
   if (query.since !== undefined) add('recorded_at >= ?', query.since);
   if (query.until !== undefined) add('recorded_at <= ?', query.until);
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+/**
+ * The SELECT of chain verification: rows in (stream, version) order after a cursor. `collate` names
+ * the byte-order collation of the dialect, so the cursor comparison matches the ORDER BY.
+ */
+export function chainRowsQuery(
+  stream: string | undefined,
+  after: { stream: string; version: number } | null,
+  limit: number,
+  collate = '',
+): { sql: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (stream !== undefined) {
+    clauses.push('stream_id = ?');
+    params.push(stream);
+  }
+  if (after) {
+    clauses.push(`(stream_id${collate} > ? OR (stream_id = ? AND stream_version > ?))`);
+    params.push(after.stream, after.stream, after.version);
+  }
+  const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+  return {
+    sql: `SELECT ${EVENT_COLUMNS}, prev_hash, hash FROM events ${where} ORDER BY stream_id${collate}, stream_version LIMIT ${limit}`,
+    params,
+  };
+}
+
+/** Maps a stored row with its hashes to a ChainRow. */
+export function toChainRow(row: EventRow & { prev_hash: Buffer | null; hash: Buffer }): ChainRow {
+  return {
+    position: Number(row.position),
+    id: row.event_id,
+    stream: row.stream_id,
+    version: Number(row.stream_version),
+    type: row.type,
+    encoding: row.data_encoding,
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: Number(row.recorded_at),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
 }

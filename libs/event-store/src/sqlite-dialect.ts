@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { planBatch, type AppendOutcome, type ExistingRow, type PendingAppend, type StreamHead } from './batch-plan.js';
 import type { DocCheckpoint, ReadQuery } from './event-store.js';
 import type { ChainRow, LogDialect } from './log-dialect.js';
-import { EVENT_COLUMNS, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
+import { chainRowsQuery, EVENT_COLUMNS, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
 
 /** The underlying better-sqlite3 handle of a TypeORM data source. */
 function nativeHandle(dataSource: DataSource): BetterSqlite3.Database {
@@ -113,22 +113,8 @@ export class SqliteDialect implements LogDialect {
   }
 
   chainRows(stream: string | undefined, after: { stream: string; version: number } | null, limit: number): Promise<ChainRow[]> {
-    const clauses: string[] = [];
-    const params: unknown[] = [];
-    if (stream !== undefined) {
-      clauses.push('stream_id = ?');
-      params.push(stream);
-    }
-    if (after) {
-      clauses.push('(stream_id > ? OR (stream_id = ? AND stream_version > ?))');
-      params.push(after.stream, after.stream, after.version);
-    }
-    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-    const rows = this.db
-      .prepare<unknown[], EventRow & { prev_hash: Buffer | null; hash: Buffer }>(
-        `SELECT ${EVENT_COLUMNS}, prev_hash, hash FROM events ${where} ORDER BY stream_id, stream_version LIMIT ${limit}`,
-      )
-      .all(...params);
+    const { sql, params } = chainRowsQuery(stream, after, limit);
+    const rows = this.db.prepare<unknown[], EventRow & { prev_hash: Buffer | null; hash: Buffer }>(sql).all(...params);
     return Promise.resolve(rows.map(toChainRow));
   }
 
@@ -153,21 +139,4 @@ export class SqliteDialect implements LogDialect {
   async close(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
-}
-
-/** Maps a stored row with its hashes to a ChainRow. */
-export function toChainRow(row: EventRow & { prev_hash: Buffer | null; hash: Buffer }): ChainRow {
-  return {
-    position: Number(row.position),
-    id: row.event_id,
-    stream: row.stream_id,
-    version: Number(row.stream_version),
-    type: row.type,
-    encoding: row.data_encoding,
-    data: row.data,
-    metadata: row.metadata,
-    recordedAt: Number(row.recorded_at),
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
 }

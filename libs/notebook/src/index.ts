@@ -21,4 +21,13 @@ export { exportCell, exportNotebook } from './model/export-notebook.js';
 export { cellIds, cellsOf, findCell, metaOf, type CellMap } from './model/notebook-doc.js';
 export { REPLAY_ORIGIN, encodeCheckpoint, rebuildDoc } from './replay/rebuild-doc.js';
 export { documentAt, LiveNotebooks, type LiveNotebook, type LiveNotebooksOptions } from './service/live-notebooks.js';
-export { NotebookService, type Actor, type HistoryPoint, type NotebookSnapshot } from './service/notebook.service.js';
+export {
+  NotebookService,
+  type Actor,
+  type Collaborator,
+  type CollaboratorUpdateResult,
+  type HistoryPoint,
+  type NotebookServiceOptions,
+  type NotebookSnapshot,
+} from './service/notebook.service.js';
+export { applyCollaboratorUpdate, isEmptyUpdate, removeDuplicateCells, type CollaboratorResult } from './collab/collaborator-update.js';

@@ -2,26 +2,14 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CELL_ID_PATTERN } from './cell-id.js';
+import { ACCEPTED_FIXTURES } from '../testing/fixture-doc.js';
 import { describeProblems, validateNotebook } from './validate-notebook.js';
 
 // CI runs from the clone's root; the shared fixtures sit beside the clone.
 const FIXTURES = resolve(process.cwd(), '../shared/fixtures/notebooks');
 const fixture = (name: string): unknown => JSON.parse(readFileSync(resolve(FIXTURES, name), 'utf8'));
 
-const ACCEPTED = [
-  'ipywidgets/Output Widget.ipynb',
-  'ipywidgets/Widget List.ipynb',
-  'nbformat/test4.ipynb',
-  'nbformat/test4docinfo.ipynb',
-  'nbformat/test4jupyter_metadata.ipynb',
-  'nbformat/test4custom.ipynb',
-  'nbformat/test4jupyter_metadata_timings.ipynb',
-  'nbformat/many_tracebacks.ipynb',
-  'nbformat/test4.5.ipynb',
-  'nbformat/test4plus.ipynb',
-  'nbformat/v4_5_no_cell_id.ipynb',
-  'nbformat/invalid_unique_cell_id.ipynb',
-];
+const ACCEPTED = ACCEPTED_FIXTURES;
 const OLD_MAJOR = [
   'nbformat/test2.ipynb',
   'nbformat/test3.ipynb',

@@ -2,25 +2,12 @@ import type { INotebookContent } from '@jupyterlab/nbformat';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { loadNotebook } from '../commands/notebook-commands.js';
-import { fixtureNotebook as validated, normalized } from '../testing/fixture-doc.js';
+import { ACCEPTED_FIXTURES, fixtureNotebook as validated, normalized } from '../testing/fixture-doc.js';
 import { UNRECOGNIZED_CELL_KEY } from './cell-map.js';
 import { exportCell, exportNotebook } from './export-notebook.js';
 import { cellsOf, metaOf } from './notebook-doc.js';
 
-const VALID = [
-  'ipywidgets/Output Widget.ipynb',
-  'ipywidgets/Widget List.ipynb',
-  'nbformat/test4.ipynb',
-  'nbformat/test4docinfo.ipynb',
-  'nbformat/test4jupyter_metadata.ipynb',
-  'nbformat/test4custom.ipynb',
-  'nbformat/test4jupyter_metadata_timings.ipynb',
-  'nbformat/many_tracebacks.ipynb',
-  'nbformat/test4.5.ipynb',
-  'nbformat/test4plus.ipynb',
-  'nbformat/v4_5_no_cell_id.ipynb',
-  'nbformat/invalid_unique_cell_id.ipynb',
-];
+const VALID = ACCEPTED_FIXTURES;
 
 function docOf(notebook: INotebookContent): Y.Doc {
   const doc = new Y.Doc();

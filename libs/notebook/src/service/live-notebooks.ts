@@ -17,6 +17,8 @@ export interface LiveNotebook {
 export interface LiveNotebooksOptions {
   /** Store a checkpoint once this many events have accumulated since the last one (default 500). */
   checkpointEvery?: number;
+  /** Unload a document this many ms after its last use while nothing retains it (default 30 s). */
+  unloadDelayMs?: number;
 }
 
 /** Reads a notebook stream's Yjs updates between two versions (inclusive) and applies them to a doc. */
@@ -49,27 +51,86 @@ export class LiveNotebooks {
   private readonly live = new Map<string, LiveNotebook>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly checkpointEvery: number;
+  private readonly unloadDelayMs: number;
+  /** How many holders (live rooms) keep each document loaded. */
+  private readonly holders = new Map<string, number>();
+  private readonly unloadTimers = new Map<string, NodeJS.Timeout>();
+  private readonly unloadWaiters = new Map<string, Array<() => void>>();
 
   constructor(
     private readonly store: EventStore,
     options: LiveNotebooksOptions = {},
   ) {
     this.checkpointEvery = options.checkpointEvery ?? 500;
+    this.unloadDelayMs = options.unloadDelayMs ?? 30_000;
   }
 
   /** Runs `operation` on the caught-up live notebook, after every operation queued before it. */
   withNotebook<T>(notebookId: string, operation: (notebook: LiveNotebook) => Promise<T> | T): Promise<T> {
+    return this.enqueue(notebookId, async () => operation(await this.catchUp(notebookId)));
+  }
+
+  /** Keeps a document loaded (a room with connected clients) until the matching `release`. */
+  retain(notebookId: string): void {
+    this.holders.set(notebookId, (this.holders.get(notebookId) ?? 0) + 1);
+    clearTimeout(this.unloadTimers.get(notebookId));
+    this.unloadTimers.delete(notebookId);
+  }
+
+  /** Drops one hold; with none left, the document unloads after the delay unless used again. */
+  release(notebookId: string): void {
+    const left = (this.holders.get(notebookId) ?? 1) - 1;
+    if (left > 0) return void this.holders.set(notebookId, left);
+    this.holders.delete(notebookId);
+    this.scheduleUnload(notebookId);
+  }
+
+  /** True while the notebook's document is in memory. */
+  isLoaded(notebookId: string): boolean {
+    return this.live.has(notebookId);
+  }
+
+  /** How many documents are in memory. */
+  get loadedCount(): number {
+    return this.live.size;
+  }
+
+  /** Resolves the next time the notebook's document is unloaded for idleness. */
+  unloaded(notebookId: string): Promise<void> {
+    return new Promise((resolve) => this.unloadWaiters.set(notebookId, [...(this.unloadWaiters.get(notebookId) ?? []), resolve]));
+  }
+
+  /** Runs `task` after every operation queued on the notebook before it. */
+  private enqueue<T>(notebookId: string, task: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(notebookId) ?? Promise.resolve();
-    const run = previous.then(async () => {
-      const notebook = await this.catchUp(notebookId);
-      return operation(notebook);
-    });
+    const run = previous.then(task);
     const settled = run.catch(() => undefined);
     this.queues.set(notebookId, settled);
     void settled.then(() => {
       if (this.queues.get(notebookId) === settled) this.queues.delete(notebookId);
+      this.scheduleUnload(notebookId);
     });
     return run;
+  }
+
+  /** (Re)arms the idle timer of a loaded document nothing retains. */
+  private scheduleUnload(notebookId: string): void {
+    if (this.holders.has(notebookId) || !this.live.has(notebookId)) return;
+    clearTimeout(this.unloadTimers.get(notebookId));
+    const timer = setTimeout(() => {
+      this.unloadTimers.delete(notebookId);
+      void this.enqueue(notebookId, () => Promise.resolve(this.unloadIdle(notebookId)));
+    }, this.unloadDelayMs);
+    timer.unref();
+    this.unloadTimers.set(notebookId, timer);
+  }
+
+  /** Frees an idle document, unless it was retained or used again meanwhile. */
+  private unloadIdle(notebookId: string): void {
+    if (this.holders.has(notebookId) || this.unloadTimers.has(notebookId)) return;
+    this.evict(notebookId);
+    for (const resolve of this.unloadWaiters.get(notebookId) ?? []) resolve();
+    this.unloadWaiters.delete(notebookId);
   }
 
   /** Drops a live document (after a failed append left it ahead of the log); the next use reloads it. */
@@ -109,8 +170,10 @@ export class LiveNotebooks {
     return notebook;
   }
 
-  /** Releases every live document. */
+  /** Releases every live document and stops the idle timers. */
   clear(): void {
+    for (const timer of this.unloadTimers.values()) clearTimeout(timer);
+    this.unloadTimers.clear();
     for (const id of [...this.live.keys()]) this.evict(id);
   }
 }

@@ -10,6 +10,7 @@ import type { EventStore, ExpectedVersion, NewEvent } from '@palimpsest/event-st
 import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import { changedCellIds, describeChanges, eventTypeFor } from '../changes/event-type.js';
+import { applyCollaboratorUpdate, isEmptyUpdate } from '../collab/collaborator-update.js';
 import type { CatalogEntry, NotebookCatalog } from '../catalog/notebook-catalog.js';
 import { deleteCell, insertCell, moveCell, updateCell, type CellPatch, type NewCell } from '../commands/cell-commands.js';
 import { loadNotebook } from '../commands/notebook-commands.js';
@@ -39,19 +40,42 @@ export interface Actor {
   extra?: Record<string, unknown>;
 }
 
+/** A live collaborator: the acting user and the id of its connection (`client_id` in event metadata). */
+export interface Collaborator extends Actor {
+  clientId: string;
+}
+
+/** What became of a collaborator's update. */
+export interface CollaboratorUpdateResult {
+  /** The stream version after it (unchanged when the update brought nothing new). */
+  version: number;
+  /** False when the document already held everything in it: nothing was appended. */
+  appended: boolean;
+  /** Cell ids whose duplicate copies the server removed along with it. */
+  repaired: string[];
+}
+
+/** Options of the notebook service. */
+export interface NotebookServiceOptions extends LiveNotebooksOptions {
+  /** Largest accepted collaborator update in bytes (PAYLOAD_TOO_LARGE beyond; default 1 MiB). */
+  maxUpdateBytes?: number;
+}
+
 /**
  * Notebook commands and queries: every change becomes an event in `notebook:<id>` (Yjs updates
  * for the document, JSON for the catalog), appended before anyone else sees it.
  */
 export class NotebookService {
   readonly live: LiveNotebooks;
+  private readonly maxUpdateBytes: number;
 
   constructor(
     private readonly store: EventStore,
     private readonly catalog: NotebookCatalog,
-    options: LiveNotebooksOptions = {},
+    options: NotebookServiceOptions = {},
   ) {
     this.live = new LiveNotebooks(store, options);
+    this.maxUpdateBytes = options.maxUpdateBytes ?? 1024 * 1024;
   }
 
   /** Creates a notebook (empty, or from nbformat v4 content); 422 names what is wrong with invalid content. */
@@ -171,9 +195,41 @@ export class NotebookService {
         });
       }
       const result = command(notebook.doc);
-      if (result.changes.length === 0) return result.reply(notebook.version);
+      // An update can change the doc without a visible change (typing into a concurrently deleted cell):
+      // it is still logged, or the live doc would hold structs the log lacks.
+      if (result.changes.length === 0 && isEmptyUpdate(result.update)) return result.reply(notebook.version);
       const version = await this.appendUpdate(notebook, who, result.update, result.changes, expected ?? 'any');
       return result.reply(version);
+    });
+  }
+
+  /**
+   * Applies a collaborator's Yjs update (the caller checked the edit right): BAD_REQUEST when malformed,
+   * PAYLOAD_TOO_LARGE beyond the limit; then appends what it changed as one event with the client id,
+   * before it reaches anyone else (rooms broadcast the committed log).
+   */
+  applyCollaboratorUpdate(notebookId: string, who: Collaborator, update: Uint8Array): Promise<CollaboratorUpdateResult> {
+    if (update.byteLength > this.maxUpdateBytes) {
+      throw new DomainError('PAYLOAD_TOO_LARGE', `a Yjs update may have at most ${this.maxUpdateBytes} bytes, this one has ${update.byteLength}`);
+    }
+    const extra: Record<string, unknown> = { ...who.extra, client_id: who.clientId };
+    return this.change(notebookId, { actor: who.actor, extra }, undefined, (doc) => {
+      const result = applyCollaboratorUpdate(doc, update, who.clientId);
+      if (result.repaired.length > 0) extra.repaired_cell_ids = result.repaired;
+      const appended = result.changes.length > 0 || !isEmptyUpdate(result.update);
+      return { ...result, reply: (version: number) => ({ version, appended, repaired: result.repaired }) };
+    });
+  }
+
+  /** Sync step 1 answered from the live document: what the peer lacks, and the server's state vector. */
+  syncState(notebookId: string, stateVector: Uint8Array): Promise<{ update: Uint8Array; stateVector: Uint8Array }> {
+    this.catalog.get(notebookId);
+    return this.live.withNotebook(notebookId, ({ doc }) => {
+      try {
+        return { update: Y.encodeStateAsUpdate(doc, stateVector), stateVector: Y.encodeStateVector(doc) };
+      } catch {
+        throw new DomainError('BAD_REQUEST', 'malformed Yjs state vector');
+      }
     });
   }
 

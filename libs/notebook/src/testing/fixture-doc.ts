@@ -43,3 +43,19 @@ export function normalized(notebook: INotebookContent): unknown {
     })),
   };
 }
+
+/** Every fixture notebook that import must accept (the shared fixtures README's 201 rows). */
+export const ACCEPTED_FIXTURES = [
+  'ipywidgets/Output Widget.ipynb',
+  'ipywidgets/Widget List.ipynb',
+  'nbformat/test4.ipynb',
+  'nbformat/test4docinfo.ipynb',
+  'nbformat/test4jupyter_metadata.ipynb',
+  'nbformat/test4custom.ipynb',
+  'nbformat/test4jupyter_metadata_timings.ipynb',
+  'nbformat/many_tracebacks.ipynb',
+  'nbformat/test4.5.ipynb',
+  'nbformat/test4plus.ipynb',
+  'nbformat/v4_5_no_cell_id.ipynb',
+  'nbformat/invalid_unique_cell_id.ipynb',
+];

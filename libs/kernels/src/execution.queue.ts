@@ -1,0 +1,89 @@
+import type { Execution } from './execution.js';
+
+/**
+ * Runs executions one at a time, in the order they were queued: the next request is sent only when
+ * the previous one has its reply and its idle status. An error in an execution with stop_on_error
+ * aborts the ones queued behind it, as the kernel itself does for requests already sent.
+ */
+export class ExecutionQueue {
+  private readonly waiting: Execution[] = [];
+  private running: Execution | null = null;
+  private paused = true;
+  private afterError = false;
+
+  /**
+   * @param send sends an execution's request to the kernel.
+   * @param barrier builds a silent, empty execution. After an error the kernel aborts every
+   *   execute_request that reaches it before its abort window closes (ipykernel's stop_on_error);
+   *   barriers are sent until one is not aborted, so the next real execution is not.
+   */
+  constructor(
+    private readonly send: (execution: Execution) => Promise<void>,
+    private readonly barrier: () => Execution,
+  ) {}
+
+  /** The execution the kernel is working on, if any (not a barrier). */
+  get current(): Execution | null {
+    return this.afterError ? null : this.running;
+  }
+
+  /** The executions waiting behind the current one. */
+  get queued(): readonly Execution[] {
+    return this.waiting;
+  }
+
+  /** Adds an execution at the end of the queue. */
+  enqueue(execution: Execution): void {
+    this.waiting.push(execution);
+    this.pump();
+  }
+
+  /** Passes a kernel message to the running execution and moves on when it completes. */
+  observe(message: Parameters<Execution['observe']>[0]): void {
+    const running = this.running;
+    if (!running?.observe(message)) return;
+    this.running = null;
+    if (this.afterError) this.afterError = running.status === 'aborted';
+    else if (running.status === 'error' && running.stopOnError) {
+      this.afterError = true;
+      this.abortQueued('a previous execution failed');
+    }
+    this.pump();
+  }
+
+  /** Stops sending (while the kernel starts or restarts). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Starts sending again. */
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
+  /** Aborts the running execution and everything queued (restart, death, shutdown); a new process has no abort window. */
+  abortAll(reason: string): void {
+    this.running?.abort(reason);
+    this.running = null;
+    this.afterError = false;
+    this.abortQueued(reason);
+  }
+
+  private abortQueued(reason: string): void {
+    for (const execution of this.waiting.splice(0)) execution.abort(reason);
+  }
+
+  private pump(): void {
+    if (this.paused || this.running || this.waiting.length === 0) return;
+    const next = this.afterError ? this.barrier() : this.waiting.shift()!;
+    this.running = next;
+    next.markRunning();
+    this.send(next).catch((error: Error) => {
+      next.abort(`could not send the request: ${error.message}`);
+      if (this.running !== next) return;
+      this.running = null;
+      this.pump();
+    });
+  }
+}

@@ -1,0 +1,16 @@
+export * from './connection.file.js';
+export * from './execution.js';
+export * from './kernel-connection.port.js';
+export * from './kernel-message.event.js';
+export * from './kernel.errors.js';
+export * from './kernel.registry.js';
+export * from './kernelspec.discovery.js';
+export * from './kernelspec.types.js';
+export * from './message.factory.js';
+export * from './message.types.js';
+export * from './output.folding.js';
+export * from './output.types.js';
+export * from './stream.text.js';
+export * from './wire.codec.js';
+export * from './zmq.kernel.js';
+export type { HeartbeatOptions } from './heartbeat.monitor.js';
