@@ -154,6 +154,20 @@ describe('notebooks and cells over REST', () => {
     await api().get(`/api/notebooks/${id}?at=yesterday`).set(auth).expect(400);
   });
 
+  it('pages the audit with next until null, covering every event exactly once', async () => {
+    const { id } = await createNotebook();
+    const auth = { authorization: `Bearer ${alice}` };
+    for (const source of ['a', 'b', 'c']) await api().post(`/api/notebooks/${id}/cells`).set(auth).send({ cell_type: 'code', source }).expect(201);
+    const seen: number[] = [];
+    let after: number | null = 0;
+    while (after !== null) {
+      const page = await api().get(`/api/notebooks/${id}/events?limit=2&after=${after}`).set(auth).expect(200);
+      seen.push(...page.body.events.map((e: { version: number }) => e.version));
+      after = page.body.next;
+    }
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('verifies the hash chain of a notebook', async () => {
     const { id } = await createNotebook();
     const response = await api().get(`/api/notebooks/${id}/verify`).set('authorization', `Bearer ${alice}`).expect(200);
