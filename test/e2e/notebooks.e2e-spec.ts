@@ -161,7 +161,7 @@ describe('notebooks and cells over REST', () => {
     const seen: number[] = [];
     let after: number | null = 0;
     while (after !== null) {
-      const page = await api().get(`/api/notebooks/${id}/events?limit=2&after=${after}`).set(auth).expect(200);
+      const page: request.Response = await api().get(`/api/notebooks/${id}/events?limit=2&after=${after}`).set(auth).expect(200);
       seen.push(...page.body.events.map((e: { version: number }) => e.version));
       after = page.body.next;
     }

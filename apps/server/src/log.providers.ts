@@ -18,6 +18,7 @@ export const storeProvider: Provider = {
       postgresSchema: config.databaseSchema,
       sqlitePath: `${config.dataDir}/palimpsest.sqlite`,
       migrations: MIGRATIONS,
+      onRecoveredError: (error) => new Logger('EventStore').warn(`live tail read failed, retrying: ${String(error)}`),
     });
     store.onCommitted((events) => bus.publish('log.committed', { events }));
     return store;

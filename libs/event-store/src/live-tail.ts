@@ -142,7 +142,10 @@ export class LiveTail {
   private retry: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(events: readonly LoggedEvent[]) => void>();
 
-  constructor(readonly read: LogReader) {}
+  constructor(
+    readonly read: LogReader,
+    private readonly onReadError: (error: unknown) => void = () => undefined,
+  ) {}
 
   /** Starts following from the current end of the log. */
   start(headPosition: number): void {
@@ -209,7 +212,8 @@ export class LiveTail {
           if (events.length < PAGE) break;
         }
       }
-    } catch {
+    } catch (error) {
+      this.onReadError(error);
       // A failed read (connection lost, database restarting) must neither crash the process through an
       // unhandled rejection nor poison the chain: the position did not move, so a retry re-reads the
       // same events and nothing is skipped.

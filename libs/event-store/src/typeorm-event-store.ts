@@ -34,6 +34,8 @@ export interface EventStoreOptions {
   migrations: Array<new () => MigrationInterface>;
   /** Most appends committed in one transaction (default 1000). */
   maxBatch?: number;
+  /** Told about errors the store recovers from by itself (a failed live-tail read, retried); default: ignore. */
+  onRecoveredError?: (error: unknown) => void;
   /** Largest encoded event payload accepted, in bytes (default 16 MiB). */
   maxEventBytes?: number;
 }
@@ -60,10 +62,10 @@ export class TypeOrmEventStore extends EventStore {
 
   private constructor(
     private readonly dialect: LogDialect,
-    private readonly options: Required<Omit<EventStoreOptions, 'databaseUrl'>> & { databaseUrl?: string },
+    private readonly options: Required<Omit<EventStoreOptions, 'databaseUrl' | 'onRecoveredError'>> & Pick<EventStoreOptions, 'databaseUrl' | 'onRecoveredError'>,
   ) {
     super();
-    this.tail = new LiveTail((query) => this.dialect.read(query));
+    this.tail = new LiveTail((query) => this.dialect.read(query), options.onRecoveredError);
   }
 
   /** Opens the database, runs pending migrations and starts the live tail. */
