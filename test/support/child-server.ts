@@ -15,7 +15,8 @@ export interface ChildServer {
 export function startChildServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
   const child = spawn(process.execPath, ['--import', './test/support/register-swc.mjs', 'test/support/server-child.ts'], {
     cwd: process.cwd(),
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, PALIMPSEST_SECRET: TEST_SECRET, LOG_LEVEL: 'warn', ...env },
+    // The log is SQLite in the data dir unless the caller passes DATABASE_URL itself.
+    env: { ...process.env, DATABASE_URL: '', DATABASE_SCHEMA: '', PORT: '0', DATA_DIR: dataDir, PALIMPSEST_SECRET: TEST_SECRET, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
