@@ -18,7 +18,8 @@ describe.skipIf(!databaseUrl)('two server processes on one PostgreSQL log', () =
   let socket: Socket | undefined;
 
   beforeAll(async () => {
-    const env = { DATABASE_URL: databaseUrl!, DATABASE_SCHEMA: schema };
+    // With REDIS_URL set (CI), the nodes also run the Redis bus and the Socket.IO Redis adapter.
+    const env = { DATABASE_URL: databaseUrl!, DATABASE_SCHEMA: schema, REDIS_URL: process.env.REDIS_URL ?? '' };
     nodeA = await startChildServer(dirs[0], env);
     nodeB = await startChildServer(dirs[1], env);
   });

@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DomainError } from '@palimpsest/contracts';
 import { Logger, LoggerModule } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { RedisIoAdapter } from './realtime/redis-io.adapter.js';
 import type { ServerConfig } from './config/server.config.js';
 
 /** A started server and how to reach and stop it. */
@@ -23,6 +24,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     { bufferLogs: true, bodyParser: false },
   );
   app.useLogger(app.get(Logger));
+  if (config.redisUrl) {
+    const adapter = new RedisIoAdapter(app, config.redisUrl);
+    await adapter.connect();
+    app.useWebSocketAdapter(adapter);
+  }
   app.useBodyParser('json', { limit: config.maxBodyBytes });
   app.useGlobalPipes(
     new ValidationPipe({

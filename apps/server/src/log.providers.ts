@@ -1,5 +1,5 @@
 import { Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { InMemoryMessageBus, MessageBus } from '@palimpsest/bus';
+import { InMemoryMessageBus, MessageBus, RedisMessageBus } from '@palimpsest/bus';
 import { EventStore, TypeOrmEventStore } from '@palimpsest/event-store';
 import { NotebookCatalog } from '@palimpsest/notebook';
 import { MIGRATIONS } from '../../../migrations/index.js';
@@ -25,12 +25,14 @@ export const storeProvider: Provider = {
   },
 };
 
-/** The in-process bus (a Redis bus is selected by REDIS_URL in the scale-out module). */
+/** The in-process bus, or the Redis bus across server processes when REDIS_URL is set. */
 export const busProvider: Provider = {
   provide: MessageBus,
-  useFactory: () => {
+  inject: [SERVER_CONFIG],
+  useFactory: (config: ServerConfig): MessageBus | Promise<MessageBus> => {
     const logger = new Logger('Bus');
-    return new InMemoryMessageBus((topic, error) => logger.error(`handler of ${topic} failed: ${String(error)}`));
+    const onError = (topic: string, error: unknown) => logger.error(`bus topic ${topic} failed: ${String(error)}`);
+    return config.redisUrl ? RedisMessageBus.connect(config.redisUrl, { onError }) : new InMemoryMessageBus(onError);
   },
 };
 

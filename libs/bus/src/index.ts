@@ -1,2 +1,3 @@
 export * from './in-memory-message-bus.js';
 export * from './message-bus.js';
+export * from './redis-message-bus.js';

@@ -1,0 +1,42 @@
+import { RedisMessageBus } from '@palimpsest/bus';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const redisUrl = process.env.REDIS_URL;
+
+describe.skipIf(!redisUrl)(`${RedisMessageBus.name} on the local Redis`, () => {
+  const buses: RedisMessageBus[] = [];
+  /** Two buses, as two nodes, on a channel prefix of their own. */
+  const twoNodes = async (name: string) => {
+    const channelPrefix = `test:${process.pid}:${Date.now()}:${name}:`;
+    const pair = await Promise.all([RedisMessageBus.connect(redisUrl!, { channelPrefix }), RedisMessageBus.connect(redisUrl!, { channelPrefix })]);
+    buses.push(...pair);
+    return pair;
+  };
+  afterEach(async () => {
+    await Promise.all(buses.splice(0).map((bus) => bus.close()));
+  });
+
+  it('delivers a cluster topic to subscribers on another node, once, and to local subscribers', async () => {
+    const [a, b] = await twoNodes('cluster');
+    const onA: string[] = [];
+    const onB = new Promise<string>((resolve) => b.subscribe('kernel.status', (p) => resolve(p.execution_state)));
+    a.subscribe('kernel.status', (p) => void onA.push(p.execution_state));
+    a.publish('kernel.status', { kernel_id: 'k', notebook_id: null, execution_state: 'busy' });
+    expect(await onB).toBe('busy');
+    expect(onA).toEqual(['busy']);
+  });
+
+  it('keeps node-local topics on the node that published them, and does not forward them', async () => {
+    const [a, b] = await twoNodes('local');
+    const localOnB: unknown[] = [];
+    b.subscribe('log.appended', (p) => void localOnB.push(p));
+    const status = new Promise<unknown>((resolve) => b.subscribe('kernel.input_requested', resolve));
+    a.publish('log.appended', { node: a.node, position: 1 });
+    const input = { notebook_id: 'n', kernel_id: 'k', prompt: 'name?', password: false, msg_id: 'm' };
+    a.publish('kernel.input_requested', input);
+    // Redis delivers one connection's messages in order, so once the later cluster message arrived
+    // the local-only one would have arrived before it, had it been sent.
+    expect(await status).toEqual(input);
+    expect(localOnB).toEqual([]);
+  });
+});
