@@ -15,12 +15,16 @@ import { SERVER_CONFIG } from './config/config.token.js';
 import type { ServerConfig } from './config/server.config.js';
 import { busProvider, catalogProvider, LogLifecycle, storeProvider } from './log.providers.js';
 import { EventsGateway } from './realtime/events.gateway.js';
+import { collabConfigFromEnv, type CollabConfig } from './realtime/collab.config.js';
+import { CollabRooms } from './realtime/collab-rooms.js';
+import { YjsSocketGateway } from './realtime/yjs-socket.gateway.js';
+import { YjsWebSocketServer } from './realtime/yjs-websocket.server.js';
 
 /** The whole server, wired for one configuration. */
 @Module({})
 export class AppModule {
   /** Builds the module for a validated configuration. */
-  static forRoot(config: ServerConfig): DynamicModule {
+  static forRoot(config: ServerConfig, collab: CollabConfig = collabConfigFromEnv()): DynamicModule {
     return {
       module: AppModule,
       imports: [TerminusModule],
@@ -34,7 +38,7 @@ export class AppModule {
         {
           provide: NotebookService,
           inject: [EventStore, NotebookCatalog],
-          useFactory: (store: EventStore, catalog: NotebookCatalog) => new NotebookService(store, catalog),
+          useFactory: (store: EventStore, catalog: NotebookCatalog) => new NotebookService(store, catalog, collab),
         },
         {
           provide: TokenService,
@@ -47,6 +51,9 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ContractErrorFilter },
         EventsGateway,
+        CollabRooms,
+        YjsSocketGateway,
+        YjsWebSocketServer,
       ],
     };
   }

@@ -7,6 +7,7 @@ import { Logger, LoggerModule } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { RedisIoAdapter } from './realtime/redis-io.adapter.js';
 import type { ServerConfig } from './config/server.config.js';
+import type { CollabConfig } from './realtime/collab.config.js';
 
 /** A started server and how to reach and stop it. */
 export interface RunningServer {
@@ -17,10 +18,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Builds, configures and starts the server for a configuration. */
-export async function startServer(config: ServerConfig): Promise<RunningServer> {
+/** Builds, configures and starts the server for a configuration (collaboration settings default to the environment's). */
+export async function startServer(config: ServerConfig, collab?: CollabConfig): Promise<RunningServer> {
   const app = await NestFactory.create<NestExpressApplication>(
-    { module: class Root {}, imports: [LoggerModule.forRoot({ pinoHttp: { level: config.logLevel, autoLogging: config.logLevel === 'debug' || config.logLevel === 'trace' } }), AppModule.forRoot(config)] },
+    { module: class Root {}, imports: [LoggerModule.forRoot({ pinoHttp: { level: config.logLevel, autoLogging: config.logLevel === 'debug' || config.logLevel === 'trace' } }), AppModule.forRoot(config, collab)] },
     { bufferLogs: true, bodyParser: false },
   );
   app.useLogger(app.get(Logger));

@@ -30,4 +30,4 @@ export {
   type NotebookServiceOptions,
   type NotebookSnapshot,
 } from './service/notebook.service.js';
-export { applyCollaboratorUpdate, isEmptyUpdate, removeDuplicateCells, type CollaboratorResult } from './collab/collaborator-update.js';
+export { isEmptyUpdate, mergeCollaboratorUpdate, removeDuplicateCells, type CollaboratorResult } from './collab/collaborator-update.js';

@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import { checkUpdate, duplicatesIfApplied } from '../changes/check-update.js';
+import { collectChanges } from '../changes/collect-changes.js';
 import { runCommand, type CommandResult } from '../commands/run-command.js';
 import { cellIdOf, cellsOf, type CellMap } from '../model/notebook-doc.js';
 
@@ -32,13 +33,16 @@ export function removeDuplicateCells(doc: Y.Doc, ids: readonly string[], existin
  * would duplicate cell ids is applied together with the removal of the extra copies: refusing it
  * instead would strand the sender, since every later update of that client builds on it.
  */
-export function applyCollaboratorUpdate(doc: Y.Doc, update: Uint8Array, origin: unknown): CollaboratorResult {
+export function mergeCollaboratorUpdate(doc: Y.Doc, update: Uint8Array, origin: unknown): CollaboratorResult {
   checkUpdate(update);
   const duplicates = duplicatesIfApplied(doc, update);
   const existing = new Set(duplicates.length > 0 ? cellsOf(doc).toArray() : []);
-  const result = runCommand(doc, origin, () => {
-    Y.applyUpdate(doc, update, origin);
-    if (duplicates.length > 0) removeDuplicateCells(doc, duplicates, existing);
+  const updates: Uint8Array[] = [];
+  // The repair runs in a transaction of its own: within the one that integrated remote items, Y.Array
+  // indexes are not reliable yet. The outer collection still reports the net changes of both.
+  const changes = collectChanges(doc, () => {
+    updates.push(runCommand(doc, origin, () => Y.applyUpdate(doc, update, origin)).update);
+    if (duplicates.length > 0) updates.push(runCommand(doc, origin, () => removeDuplicateCells(doc, duplicates, existing)).update);
   });
-  return { ...result, repaired: duplicates };
+  return { update: updates.length === 1 ? updates[0] : Y.mergeUpdates(updates), changes, repaired: duplicates };
 }

@@ -4,13 +4,14 @@ import {
   notebookStream,
   type DocChange,
   type EventMetadata,
+  type JsonEventPayloads,
   type NotebookRole,
 } from '@palimpsest/contracts';
 import type { EventStore, ExpectedVersion, NewEvent } from '@palimpsest/event-store';
 import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import { changedCellIds, describeChanges, eventTypeFor } from '../changes/event-type.js';
-import { applyCollaboratorUpdate, isEmptyUpdate } from '../collab/collaborator-update.js';
+import { isEmptyUpdate, mergeCollaboratorUpdate, type CollaboratorResult } from '../collab/collaborator-update.js';
 import type { CatalogEntry, NotebookCatalog } from '../catalog/notebook-catalog.js';
 import { deleteCell, insertCell, moveCell, updateCell, type CellPatch, type NewCell } from '../commands/cell-commands.js';
 import { loadNotebook } from '../commands/notebook-commands.js';
@@ -214,11 +215,31 @@ export class NotebookService {
     }
     const extra: Record<string, unknown> = { ...who.extra, client_id: who.clientId };
     return this.change(notebookId, { actor: who.actor, extra }, undefined, (doc) => {
-      const result = applyCollaboratorUpdate(doc, update, who.clientId);
+      const result = this.mergeOrEvict(notebookId, doc, update, who.clientId);
       if (result.repaired.length > 0) extra.repaired_cell_ids = result.repaired;
       const appended = result.changes.length > 0 || !isEmptyUpdate(result.update);
       return { ...result, reply: (version: number) => ({ version, appended, repaired: result.repaired }) };
     });
+  }
+
+  /** Logs that a collaborator joined or left the notebook's live room (awareness itself is never logged). */
+  async recordClient(notebookId: string, who: Collaborator, presence: 'joined' | 'left', transport: JsonEventPayloads['notebook.client.joined']['transport']): Promise<void> {
+    await this.appendCatalogEvent(notebookId, {
+      type: `notebook.client.${presence}`,
+      payload: { encoding: 'json', json: { client_id: who.clientId, transport } },
+      metadata: { actor: who.actor, cell_ids: [], notebook_id: notebookId, client_id: who.clientId },
+    });
+  }
+
+  /** Merges an update; one that fails halfway (it decoded, yet Yjs threw) leaves the doc unknown, so it is reloaded. */
+  private mergeOrEvict(notebookId: string, doc: Y.Doc, update: Uint8Array, origin: string): CollaboratorResult {
+    try {
+      return mergeCollaboratorUpdate(doc, update, origin);
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      this.live.evict(notebookId);
+      throw new DomainError('BAD_REQUEST', `the Yjs update could not be applied: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** Sync step 1 answered from the live document: what the peer lacks, and the server's state vector. */
