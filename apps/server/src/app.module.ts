@@ -15,6 +15,10 @@ import { SERVER_CONFIG } from './config/config.token.js';
 import type { ServerConfig } from './config/server.config.js';
 import { busProvider, catalogProvider, LogLifecycle, storeProvider } from './log.providers.js';
 import { EventsGateway } from './realtime/events.gateway.js';
+import { JupyterKernelsController } from './api/kernels-jupyter.controller.js';
+import { NotebookKernelsController } from './api/kernels.controller.js';
+import { KERNEL_PROVIDERS } from './api/kernels.providers.js';
+import { KernelsGateway } from './realtime/kernels.gateway.js';
 import { collabConfigFromEnv, type CollabConfig } from './realtime/collab.config.js';
 import { CollabRooms } from './realtime/collab-rooms.js';
 import { YjsSocketGateway } from './realtime/yjs-socket.gateway.js';
@@ -28,7 +32,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule],
-      controllers: [HealthController, AuthController, NotebooksController, CellsController, EventsController],
+      controllers: [HealthController, AuthController, NotebooksController, CellsController, EventsController, NotebookKernelsController, JupyterKernelsController],
       providers: [
         { provide: SERVER_CONFIG, useValue: config },
         busProvider,
@@ -51,6 +55,8 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ContractErrorFilter },
         EventsGateway,
+        ...KERNEL_PROVIDERS,
+        KernelsGateway,
         CollabRooms,
         YjsSocketGateway,
         YjsWebSocketServer,

@@ -1,5 +1,7 @@
 export * from './catalog/notebook-catalog.js';
 export { appendOutput, clearOutputs, replaceOutputs, setExecutionCount } from './commands/output-commands.js';
+export { syncExecution, type CellExecutionTarget } from './commands/sync-outputs.js';
+export { ExecutionProjector } from './execution/execution-projector.js';
 export { deleteCell, insertCell, moveCell, updateCell, type CellPatch, type NewCell } from './commands/cell-commands.js';
 export { loadNotebook, setNotebookMetadata } from './commands/notebook-commands.js';
 export { COMMAND_ORIGIN, type CommandResult } from './commands/run-command.js';

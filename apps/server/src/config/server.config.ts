@@ -20,6 +20,8 @@ export interface ServerConfig {
   tokenTtlSeconds: number;
   /** Largest accepted JSON request body in bytes (413 beyond). Env `MAX_BODY_BYTES`, default 16 MiB. */
   maxBodyBytes: number;
+  /** Shut down kernels idle this many seconds (nothing running, no message); 0 never culls. Env `KERNEL_CULL_IDLE_SECONDS`, default 0. */
+  kernelCullIdleSeconds: number;
   /** pino log level. Env `LOG_LEVEL`, default `info`. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -32,6 +34,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   databaseSchema: 'public',
   tokenTtlSeconds: 12 * 3600,
   maxBodyBytes: 16 * 1024 * 1024,
+  kernelCullIdleSeconds: 0,
   logLevel: 'info',
 };
 
@@ -63,6 +66,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     redisUrl,
     tokenTtlSeconds: integer('TOKEN_TTL_SECONDS', env.TOKEN_TTL_SECONDS, DEFAULT_CONFIG.tokenTtlSeconds, 1),
     maxBodyBytes: integer('MAX_BODY_BYTES', env.MAX_BODY_BYTES, DEFAULT_CONFIG.maxBodyBytes, 1024),
+    kernelCullIdleSeconds: integer('KERNEL_CULL_IDLE_SECONDS', env.KERNEL_CULL_IDLE_SECONDS, DEFAULT_CONFIG.kernelCullIdleSeconds, 0),
     logLevel: logLevel as ServerConfig['logLevel'],
   };
   return { ...config, ...overrides };

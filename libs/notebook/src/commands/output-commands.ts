@@ -8,7 +8,7 @@ import { COMMAND_ORIGIN, runCommand, type CommandResult } from './run-command.js
 import { assertSchema } from './validation.js';
 
 /** The outputs array of a code cell; NOT_FOUND for an unknown id, UNPROCESSABLE for a markdown or raw cell. */
-function codeCell(doc: Y.Doc, cellId: string): { cell: CellMap; outputs: Y.Array<Y.Map<unknown>>; index: number } {
+export function codeCell(doc: Y.Doc, cellId: string): { cell: CellMap; outputs: Y.Array<Y.Map<unknown>>; index: number } {
   const { cell, index } = findCell(doc, cellId);
   const outputs = cell.get('outputs');
   if (cell.get('cell_type') !== 'code' || !(outputs instanceof Y.Array)) {

@@ -1,0 +1,102 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { NotebookAccess } from '@palimpsest/auth';
+import { DomainError } from '@palimpsest/contracts';
+import { EventStore } from '@palimpsest/event-store';
+import { kernelOrigin, KernelGateway, readThread, toKernelModel, type KernelModel, type KernelSpecsModel, type ManagedKernel, type RawKernelMessage } from '@palimpsest/kernels';
+import type { Response } from 'express';
+import { StartKernelDto } from './dto/kernels.dto.js';
+import { authorizeKernel, maySeeKernel } from './kernels.access.js';
+import { principalOf, type PrincipalRequest } from './principal.js';
+
+/** Jupyter Server's kernel REST API (`/api/kernelspecs`, `/api/kernels`), plus the threaded message view. */
+@ApiTags('kernels')
+@ApiBearerAuth()
+@Controller('api')
+export class JupyterKernelsController {
+  constructor(
+    private readonly kernels: KernelGateway,
+    private readonly access: NotebookAccess,
+    private readonly store: EventStore,
+  ) {}
+
+  /** The installed kernelspecs: `{default, kernelspecs: {name: {name, spec, resources}}}`. */
+  @Get('kernelspecs')
+  kernelspecs(): KernelSpecsModel {
+    return this.kernels.kernelspecs();
+  }
+
+  /** The running kernels the caller may see: standalone ones they started and those of their notebooks. */
+  @Get('kernels')
+  list(@Req() request: PrincipalRequest): KernelModel[] {
+    const principal = principalOf(request);
+    return this.kernels
+      .list()
+      .filter((managed) => maySeeKernel(this.access, principal, managed))
+      .map(toKernelModel);
+  }
+
+  /** Starts a standalone kernel, owned by the caller. */
+  @Post('kernels')
+  @ApiOperation({ summary: 'Start a standalone kernel (only its starter may see or use it)' })
+  async start(@Body() body: StartKernelDto, @Req() request: PrincipalRequest, @Res({ passthrough: true }) response: Response): Promise<KernelModel> {
+    const principal = principalOf(request);
+    if (principal.scope === 'read') throw new DomainError('FORBIDDEN', 'this token is read-only');
+    const managed = await this.kernels.startStandalone(principal.user, body.name);
+    response.status(201).location(`/api/kernels/${managed.kernel.id}`);
+    return toKernelModel(managed);
+  }
+
+  /** One running kernel's model. */
+  @Get('kernels/:kernel_id')
+  get(@Param('kernel_id') kernelId: string, @Req() request: PrincipalRequest): KernelModel {
+    return toKernelModel(this.authorized(kernelId, request, 'read'));
+  }
+
+  /** Shuts a kernel down. */
+  @Delete('kernels/:kernel_id')
+  @HttpCode(204)
+  async remove(@Param('kernel_id') kernelId: string, @Req() request: PrincipalRequest): Promise<void> {
+    await this.kernels.shutdown(this.authorized(kernelId, request, 'execute'), principalOf(request).user);
+  }
+
+  /** Interrupts a kernel. */
+  @Post('kernels/:kernel_id/interrupt')
+  @HttpCode(204)
+  async interrupt(@Param('kernel_id') kernelId: string, @Req() request: PrincipalRequest): Promise<void> {
+    await this.kernels.interrupt(this.authorized(kernelId, request, 'execute'), principalOf(request).user);
+  }
+
+  /** Restarts a kernel; answers its model, as Jupyter Server does. */
+  @Post('kernels/:kernel_id/restart')
+  @HttpCode(200)
+  async restart(@Param('kernel_id') kernelId: string, @Req() request: PrincipalRequest): Promise<KernelModel> {
+    const managed = this.authorized(kernelId, request, 'execute');
+    await this.kernels.restart(managed, principalOf(request).user);
+    return toKernelModel(managed);
+  }
+
+  /** The threaded view from the log: the request with msg_id `parent` and every message whose parent it is, in order. */
+  @Get('kernels/:kernel_id/messages')
+  @ApiQuery({ name: 'parent', required: true, description: 'msg_id of the request' })
+  async messages(@Param('kernel_id') kernelId: string, @Query('parent') parent: unknown, @Req() request: PrincipalRequest): Promise<{ messages: RawKernelMessage[] }> {
+    if (typeof parent !== 'string' || parent === '') throw new DomainError('BAD_REQUEST', 'parent (a msg_id) is required');
+    const running = this.kernels.list().find((managed) => managed.kernel.id === kernelId);
+    const origin = running ?? (await this.loggedOrigin(kernelId));
+    authorizeKernel(this.access, principalOf(request), origin, 'read');
+    if (running) await this.kernels.flushed(running);
+    return { messages: await readThread(this.store, kernelId, parent) };
+  }
+
+  private async loggedOrigin(kernelId: string): Promise<{ notebookId: string | null; owner: string }> {
+    const origin = await kernelOrigin(this.store, kernelId);
+    if (!origin) throw new DomainError('NOT_FOUND', `no kernel ${kernelId}`);
+    return { notebookId: origin.notebookId, owner: origin.startedBy };
+  }
+
+  private authorized(kernelId: string, request: PrincipalRequest, action: 'read' | 'execute'): ManagedKernel {
+    const managed = this.kernels.get(kernelId);
+    authorizeKernel(this.access, principalOf(request), managed, action);
+    return managed;
+  }
+}

@@ -1,0 +1,37 @@
+import type { ExecutionProgress } from './execution-progress.js';
+import type { KernelJournal } from './kernel-journal.js';
+import type { ExecutionState } from './message.types.js';
+import type { ZmqKernel } from './zmq.kernel.js';
+
+/** A kernel the gateway runs, with whom it serves and what records it. */
+export interface ManagedKernel {
+  kernel: ZmqKernel;
+  /** The notebook whose kernel it is; null for a standalone kernel (`POST /api/kernels`). */
+  notebookId: string | null;
+  /** The user who started it (standalone kernels belong to them). */
+  owner: string;
+  journal: KernelJournal;
+  progress: ExecutionProgress;
+  /** Clients subscribed to its raw stream (`connections` in Jupyter Server's model). */
+  connections: number;
+}
+
+/** Jupyter Server's kernel model (`GET /api/kernels`). */
+export interface KernelModel {
+  id: string;
+  name: string;
+  last_activity: string;
+  execution_state: ExecutionState;
+  connections: number;
+}
+
+/** The Jupyter Server model of a managed kernel. */
+export function toKernelModel(managed: ManagedKernel): KernelModel {
+  return {
+    id: managed.kernel.id,
+    name: managed.kernel.name,
+    last_activity: new Date(managed.journal.lastActivity).toISOString(),
+    execution_state: managed.kernel.executionState,
+    connections: managed.connections,
+  };
+}

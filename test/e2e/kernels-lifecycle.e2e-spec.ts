@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Socket } from 'socket.io-client';
+import request from 'supertest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { startChildServer, type ChildServer } from '../support/child-server.js';
+import { connectSocket, nextOn, processesMentioning } from '../support/kernel-clients.js';
+import { startTestServer, TEST_SECRET, type TestServer } from '../support/test-server.js';
+
+interface ApiEvent {
+  stream: string;
+  type: string;
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+const as = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** A token for alice from any server. */
+async function tokenFrom(url: string): Promise<string> {
+  const response = await request(url).post('/api/auth/token').send({ secret: TEST_SECRET, user: 'alice' }).expect(200);
+  return response.body.access_token as string;
+}
+
+/** A new notebook with a running kernel: its id and the kernel's. */
+async function notebookWithKernel(url: string, token: string): Promise<{ notebookId: string; kernelId: string }> {
+  const created = await request(url).post('/api/notebooks').set(as(token)).send({ name: 'life.ipynb' }).expect(201);
+  const started = await request(url).post(`/api/notebooks/${created.body.id}/kernel`).set(as(token)).send({ name: 'python3' }).expect(201);
+  return { notebookId: created.body.id as string, kernelId: started.body.kernel.id as string };
+}
+
+async function lifecycleOf(url: string, token: string, notebookId: string): Promise<ApiEvent[]> {
+  const response = await request(url).get(`/api/notebooks/${notebookId}/events?type=kernel.lifecycle`).set(as(token)).expect(200);
+  return response.body.events as ApiEvent[];
+}
+
+/** Subscribes to a kernel's `/kernels` stream and resolves once its status is `dead`. */
+async function deathOf(url: string, token: string, kernelId: string, sockets: Socket[]): Promise<{ dead: Promise<unknown> }> {
+  const socket = await connectSocket(url, '/kernels', token);
+  sockets.push(socket);
+  const dead = nextOn<{ execution_state: string }>(socket, 'status', (status) => status.execution_state === 'dead');
+  expect(await socket.emitWithAck('subscribe', { kernel_id: kernelId })).toMatchObject({ ok: true });
+  return { dead };
+}
+
+describe('kernel lifecycle hygiene', () => {
+  let server: TestServer | undefined;
+  let child: ChildServer | undefined;
+  const sockets: Socket[] = [];
+
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.disconnect();
+    const dataDir = server?.dataDir;
+    await server?.stop();
+    await child?.kill();
+    server = child = undefined;
+    if (dataDir) expect(processesMentioning(dataDir)).toEqual([]);
+  });
+
+  afterAll(() => expect(processesMentioning('palimpsest-e2e-kernels-')).toEqual([]));
+
+  it('records and broadcasts a kernel killed with SIGKILL as died; the notebook can start a new one', async () => {
+    server = await startTestServer();
+    const token = await server.token('alice');
+    const { notebookId, kernelId } = await notebookWithKernel(server.url, token);
+    const { dead } = await deathOf(server.url, token, kernelId, sockets);
+    const [pid] = processesMentioning(server.dataDir);
+    process.kill(pid, 'SIGKILL');
+    await dead;
+    const died = (await lifecycleOf(server.url, token, notebookId)).find((event) => event.data.state === 'died');
+    expect(died).toMatchObject({ actor: `kernel:${kernelId}`, data: { state: 'died', signal: 'SIGKILL' } });
+    await request(server.url).get(`/api/kernels/${kernelId}`).set(as(token)).expect(404);
+    const again = await request(server.url).post(`/api/notebooks/${notebookId}/kernel`).set(as(token)).send({}).expect(201);
+    expect(again.body.kernel.id).not.toBe(kernelId);
+  });
+
+  it('culls a kernel idle longer than the configured timeout, recording culled then shutdown', async () => {
+    server = await startTestServer({ kernelCullIdleSeconds: 1 });
+    const token = await server.token('alice');
+    const { notebookId, kernelId } = await notebookWithKernel(server.url, token);
+    await (await deathOf(server.url, token, kernelId, sockets)).dead;
+    const states = (await lifecycleOf(server.url, token, notebookId)).map((event) => [event.data.state, event.actor]);
+    expect(states).toEqual([
+      ['started', 'alice'],
+      ['ready', 'alice'],
+      ['culled', 'palimpsest:culler'],
+      ['shutdown', 'palimpsest:culler'],
+    ]);
+  });
+
+  it('reaps, at the next boot, the kernels of a server that was killed, and records their end', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'palimpsest-e2e-kernels-'));
+    try {
+      child = await startChildServer(dataDir);
+      const token = await tokenFrom(child.url);
+      const { notebookId, kernelId } = await notebookWithKernel(child.url, token);
+      expect(processesMentioning(dataDir).length).toBeGreaterThan(0);
+      await child.kill();
+      server = await startTestServer({ dataDir });
+      // Killed at boot (or gone already: ipykernel also watches its parent); the kernel's /proc entry goes with its exit.
+      await vi.waitFor(() => expect(processesMentioning(dataDir)).toEqual([]), { timeout: 10_000, interval: 50 });
+      const reaped = (await lifecycleOf(server.url, await server.token('alice'), notebookId)).at(-1);
+      expect(reaped).toMatchObject({ stream: `kernel:${kernelId}`, actor: 'palimpsest:reaper', data: { state: 'died', kernel_name: 'python3' } });
+    } finally {
+      await server?.stop();
+      server = undefined;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

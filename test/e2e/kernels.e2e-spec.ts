@@ -1,0 +1,367 @@
+import type { Socket } from 'socket.io-client';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { socketIoClient, waitForDoc } from '../support/collab-clients.js';
+import { connectSocket, nextOn as next, processesMentioning } from '../support/kernel-clients.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+interface ApiEvent {
+  position: number;
+  stream: string;
+  id: string;
+  type: string;
+  actor: string;
+  cell_ids: string[];
+  data: Record<string, unknown>;
+}
+
+interface RawMessage {
+  channel: string;
+  msg_type: string;
+  header: { msg_id: string; msg_type: string };
+  parent_header: { msg_id?: string };
+  content: Record<string, unknown>;
+}
+
+interface Output {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, unknown>;
+  ename?: string;
+  execution_count?: number | null;
+}
+
+interface Cell {
+  id: string;
+  cell_type: string;
+  execution_count: number | null;
+  outputs: Output[];
+}
+
+const FINISHED = new Set(['ok', 'error', 'aborted']);
+
+/** The text of a stream output (nbformat may split it into lines). */
+function textOf(output: Output | undefined): string {
+  const text = output?.text ?? '';
+  return Array.isArray(text) ? text.join('') : text;
+}
+
+describe('kernels over REST and Socket.IO (real ipykernel)', () => {
+  let server: TestServer;
+  let alice: string;
+  let bob: string;
+  const sockets: Socket[] = [];
+
+  const api = () => request(server.url);
+  const as = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  const connect = async (namespace: '/events' | '/kernels', token = alice): Promise<Socket> => {
+    const socket = await connectSocket(server.url, namespace, token);
+    sockets.push(socket);
+    return socket;
+  };
+
+  /** A notebook with code cells of these sources; answers its id and the cell ids. */
+  const notebookWith = async (...sources: string[]): Promise<{ id: string; cells: string[] }> => {
+    const created = await api().post('/api/notebooks').set(as(alice)).send({ name: 'kernels.ipynb' }).expect(201);
+    const cells: string[] = [];
+    for (const source of sources) {
+      const response = await api().post(`/api/notebooks/${created.body.id}/cells`).set(as(alice)).send({ cell_type: 'code', source }).expect(201);
+      cells.push(response.body.cell.id);
+    }
+    return { id: created.body.id, cells };
+  };
+
+  /** Subscribes to a notebook's `/events` from a position; `onEvent` listens from before the first event. */
+  const watch = async (notebookId: string, after?: number, onEvent?: (event: ApiEvent) => void): Promise<Socket> => {
+    const socket = await connect('/events');
+    if (onEvent) socket.on('event', onEvent);
+    expect(await socket.emitWithAck('subscribe', { notebook_id: notebookId, after })).toEqual({ ok: true });
+    return socket;
+  };
+
+  /** Resolves with the notebook event that finishes the cell's execution (the projector's last write). */
+  const finished = (events: Socket, cellId: string, executionId?: string) =>
+    next<ApiEvent>(
+      events,
+      'event',
+      (event) =>
+        event.actor.startsWith('kernel:') &&
+        event.cell_ids.includes(cellId) &&
+        FINISHED.has(String(event.data.execution_status)) &&
+        (executionId === undefined || event.data.execution_id === executionId),
+    );
+
+  const execute = async (notebookId: string, cellId: string, token = alice): Promise<string> => {
+    const response = await api().post(`/api/notebooks/${notebookId}/cells/${cellId}/execute`).set(as(token)).send({}).expect(202);
+    return response.body.execution_id as string;
+  };
+
+  /** Executes a cell and waits until its final state is in the notebook; answers the cell as GET returns it. */
+  const run = async (notebookId: string, cellId: string): Promise<Cell> => {
+    const events = await watch(notebookId);
+    const done = finished(events, cellId);
+    await execute(notebookId, cellId);
+    await done;
+    events.disconnect();
+    const notebook = await api().get(`/api/notebooks/${notebookId}`).set(as(alice)).expect(200);
+    return (notebook.body.content.cells as Cell[]).find((cell) => cell.id === cellId)!;
+  };
+
+  const kernelOf = async (notebookId: string): Promise<string> => {
+    const response = await api().post(`/api/notebooks/${notebookId}/kernel`).set(as(alice)).send({ name: 'python3' }).expect(200);
+    return response.body.kernel.id as string;
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    [alice, bob] = await Promise.all([server.token('alice'), server.token('bob')]);
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.disconnect();
+    const launched = processesMentioning(server.dataDir);
+    await server.stop();
+    expect(processesMentioning(server.dataDir), `kernel processes left (before stop: ${launched.join(', ')})`).toEqual([]);
+  });
+
+  it('serves the installed kernelspecs in Jupyter Server’s shape', async () => {
+    const response = await api().get('/api/kernelspecs').set(as(alice)).expect(200);
+    expect(response.body.default).toBe('python3');
+    expect(response.body.kernelspecs.python3).toMatchObject({ name: 'python3', spec: { language: 'python' } });
+  });
+
+  it('starts a notebook kernel with 201, answers 200 with the same kernel once it runs, and lists it', async () => {
+    const { id } = await notebookWith();
+    const started = await api().post(`/api/notebooks/${id}/kernel`).set(as(alice)).send({ name: 'python3' }).expect(201);
+    expect(started.body.kernel.name).toBe('python3');
+    expect(['idle', 'busy']).toContain(started.body.kernel.execution_state);
+    const again = await api().post(`/api/notebooks/${id}/kernel`).set(as(alice)).send({ name: 'python3' }).expect(200);
+    expect(again.body.kernel.id).toBe(started.body.kernel.id);
+    const list = await api().get('/api/kernels').set(as(alice)).expect(200);
+    const model = (list.body as Array<Record<string, unknown>>).find((kernel) => kernel.id === started.body.kernel.id);
+    expect(model).toMatchObject({ name: 'python3', connections: 0 });
+    expect(new Date(model!.last_activity as string).toISOString()).toBe(model!.last_activity);
+    await api().delete(`/api/notebooks/${id}/kernel`).set(as(alice)).expect(204);
+    await api().get(`/api/kernels/${started.body.kernel.id}`).set(as(alice)).expect(404);
+  });
+
+  it('executes a print, a rich display and an exception; outputs and counts land in the notebook (kernel started on demand)', async () => {
+    const { id, cells } = await notebookWith(
+      'print("hello")',
+      'from IPython.display import display, HTML\ndisplay(HTML("<b>rich</b>"))\n6 * 7',
+      '1 / 0',
+      '# markdown below',
+    );
+    const printed = await run(id, cells[0]);
+    expect(printed.execution_count).toBe(1);
+    expect(printed.outputs).toHaveLength(1);
+    expect(printed.outputs[0]).toMatchObject({ output_type: 'stream', name: 'stdout' });
+    expect(textOf(printed.outputs[0])).toBe('hello\n');
+
+    const rich = await run(id, cells[1]);
+    expect(rich.execution_count).toBe(2);
+    expect(rich.outputs.map((o) => o.output_type)).toEqual(['display_data', 'execute_result']);
+    expect(rich.outputs[0].data?.['text/html']).toBe('<b>rich</b>');
+    expect(rich.outputs[1]).toMatchObject({ execution_count: 2, data: { 'text/plain': '42' } });
+
+    const failed = await run(id, cells[2]);
+    expect(failed.execution_count).toBe(3);
+    expect(failed.outputs).toHaveLength(1);
+    expect(failed.outputs[0]).toMatchObject({ output_type: 'error', ename: 'ZeroDivisionError' });
+
+    const markdown = await api().post(`/api/notebooks/${id}/cells`).set(as(alice)).send({ cell_type: 'markdown', source: '# title' }).expect(201);
+    const refused = await api().post(`/api/notebooks/${id}/cells/${markdown.body.cell.id}/execute`).set(as(alice)).send({}).expect(422);
+    expect(refused.body.error).toBe('UNPROCESSABLE');
+    await api().post(`/api/notebooks/${id}/cells/no-such-cell/execute`).set(as(alice)).send({}).expect(404);
+  });
+
+  it('announces input() as a kernel.message on /events and takes the answer over REST', async () => {
+    const { id, cells } = await notebookWith('name = input("who? ")\nprint("hi", name)');
+    await api().post(`/api/notebooks/${id}/input`).set(as(alice)).send({ value: 'nobody asked' }).expect(409);
+    const events = await watch(id);
+    const asked = next<ApiEvent>(events, 'event', (event) => event.type === 'kernel.message' && event.data.msg_type === 'input_request');
+    const done = finished(events, cells[0]);
+    const executionId = await execute(id, cells[0]);
+    const prompt = await asked;
+    expect(prompt.cell_ids).toEqual([cells[0]]);
+    expect((prompt.data.content as { prompt: string }).prompt).toBe('who? ');
+    await api().post(`/api/notebooks/${id}/input`).set(as(alice)).send({ value: 'alice' }).expect(204);
+    const last = await done;
+    expect(last.data.execution_id).toBe(executionId);
+    const { body } = await api().get(`/api/notebooks/${id}/cells/${cells[0]}`).set(as(alice)).expect(200);
+    expect(textOf(body.cell.outputs.at(-1))).toContain('hi alice');
+    await api().post(`/api/notebooks/${id}/input`).set(as(alice)).send({ value: 'late' }).expect(409);
+  });
+
+  it('interrupts `while True: pass` and restarts the kernel: counts start again at 1, outputs stay', async () => {
+    const { id, cells } = await notebookWith('while True: pass', 'x = 1\nx');
+    const kernelId = (await api().post(`/api/notebooks/${id}/kernel`).set(as(alice)).send({}).expect(201)).body.kernel.id as string;
+    const raw = await connect('/kernels');
+    expect(await raw.emitWithAck('subscribe', { kernel_id: kernelId, msg_types: ['execute_input'] })).toMatchObject({ ok: true });
+    const events = await watch(id);
+    const running = next<RawMessage>(raw, 'message');
+    const done = finished(events, cells[0]);
+    await execute(id, cells[0]);
+    await running;
+    await api().post(`/api/notebooks/${id}/kernel/interrupt`).set(as(alice)).expect(204);
+    expect((await done).data.execution_status).toBe('error');
+    const interrupted = (await api().get(`/api/notebooks/${id}/cells/${cells[0]}`).set(as(alice)).expect(200)).body.cell as Cell;
+    expect(interrupted.outputs.at(-1)).toMatchObject({ output_type: 'error', ename: 'KeyboardInterrupt' });
+
+    expect((await run(id, cells[1])).execution_count).toBe(2);
+    const restarted = next<{ execution_state: string }>(raw, 'status', (status) => status.execution_state === 'idle');
+    await api().post(`/api/notebooks/${id}/kernel/restart`).set(as(alice)).expect(204);
+    await restarted;
+    const after = await run(id, cells[1]);
+    expect(after.execution_count).toBe(1);
+    const kept = (await api().get(`/api/notebooks/${id}/cells/${cells[0]}`).set(as(alice)).expect(200)).body.cell as Cell;
+    expect(kept.outputs.at(-1)).toMatchObject({ ename: 'KeyboardInterrupt' });
+    const lifecycle = await api().get(`/api/notebooks/${id}/events?type=kernel.lifecycle`).set(as(alice)).expect(200);
+    expect((lifecycle.body.events as ApiEvent[]).map((e) => e.data.state)).toEqual(['started', 'ready', 'interrupted', 'started', 'restarted']);
+  });
+
+  it('refuses a viewer every kernel action with 403, and nothing is sent to the kernel', async () => {
+    const { id, cells } = await notebookWith('print(1)');
+    await api().put(`/api/notebooks/${id}/members/bob`).set(as(alice)).send({ role: 'viewer' }).expect(200);
+    await run(id, cells[0]);
+    const kernelId = await kernelOf(id);
+    const sentBefore = await api().get(`/api/notebooks/${id}/events?type=kernel.message&limit=1000`).set(as(alice)).expect(200);
+    const viewer = as(bob);
+    await api().post(`/api/notebooks/${id}/cells/${cells[0]}/execute`).set(viewer).send({}).expect(403);
+    await api().post(`/api/notebooks/${id}/execute`).set(viewer).send({ code: 'print(2)' }).expect(403);
+    await api().post(`/api/notebooks/${id}/kernel`).set(viewer).send({}).expect(403);
+    await api().post(`/api/notebooks/${id}/kernel/interrupt`).set(viewer).expect(403);
+    await api().post(`/api/notebooks/${id}/kernel/restart`).set(viewer).expect(403);
+    await api().post(`/api/notebooks/${id}/kernel/complete`).set(viewer).send({ code: 'pri', cursor_pos: 3 }).expect(403);
+    await api().post(`/api/notebooks/${id}/input`).set(viewer).send({ value: 'x' }).expect(403);
+    await api().delete(`/api/notebooks/${id}/kernel`).set(viewer).expect(403);
+    await api().post(`/api/kernels/${kernelId}/interrupt`).set(viewer).expect(403);
+    await api().post(`/api/kernels/${kernelId}/restart`).set(viewer).expect(403);
+    await api().delete(`/api/kernels/${kernelId}`).set(viewer).expect(403);
+    // The viewer may read: the kernel's model, and its raw stream.
+    await api().get(`/api/kernels/${kernelId}`).set(viewer).expect(200);
+    // A request that does reach the kernel flushes its log: had a viewer's request been sent, it would be there before it.
+    const completion = await api().post(`/api/notebooks/${id}/kernel/complete`).set(as(alice)).send({ code: 'pri', cursor_pos: 3 }).expect(200);
+    expect(completion.body.matches).toContain('print');
+    const sentAfter = await api().get(`/api/notebooks/${id}/events?type=kernel.message&after=${sentBefore.body.events.at(-1).position}&limit=1000`).set(as(alice)).expect(200);
+    const requests = (sentAfter.body.events as ApiEvent[]).filter((event) => event.data.direction === 'to_kernel');
+    expect(requests.map((event) => [event.data.msg_type, event.actor])).toEqual([['complete_request', 'alice']]);
+  });
+
+  it('filters the /kernels stream by msg_type and channel, always sends status, and serves the threaded view from the log', async () => {
+    const { id, cells } = await notebookWith('print("threaded")');
+    const kernelId = (await api().post(`/api/notebooks/${id}/kernel`).set(as(alice)).send({}).expect(201)).body.kernel.id as string;
+    const streams = await connect('/kernels');
+    const shell = await connect('/kernels', bob);
+    expect(await shell.emitWithAck('subscribe', { kernel_id: kernelId })).toMatchObject({ ok: false, error: 'FORBIDDEN' });
+    const shellSocket = await connect('/kernels');
+    expect(await streams.emitWithAck('subscribe', { kernel_id: kernelId, msg_types: ['stream'] })).toEqual({ ok: true, execution_state: 'idle' });
+    expect(await shellSocket.emitWithAck('subscribe', { kernel_id: kernelId, channels: ['shell'] })).toMatchObject({ ok: true });
+    const seen: { streams: RawMessage[]; shell: RawMessage[]; states: string[] } = { streams: [], shell: [], states: [] };
+    streams.on('message', (m: RawMessage) => seen.streams.push(m));
+    shellSocket.on('message', (m: RawMessage) => seen.shell.push(m));
+    streams.on('status', (s: { execution_state: string }) => seen.states.push(s.execution_state));
+    const reply = next<RawMessage>(shellSocket, 'message', (m) => m.msg_type === 'execute_reply');
+    const idle = next<{ kernel_id: string; execution_state: string }>(streams, 'status', (s) => s.execution_state === 'idle');
+    const executionId = await execute(id, cells[0]);
+    await Promise.all([reply, idle]);
+    expect(seen.streams.map((m) => [m.channel, m.msg_type])).toEqual([['iopub', 'stream']]);
+    expect(seen.streams[0].content.text).toBe('threaded\n');
+    expect(seen.shell.every((m) => m.channel === 'shell')).toBe(true);
+    expect(seen.states).toEqual(['busy', 'idle']);
+    const models = await api().get(`/api/kernels/${kernelId}`).set(as(alice)).expect(200);
+    expect(models.body.connections).toBe(2);
+
+    const thread = await api().get(`/api/kernels/${kernelId}/messages?parent=${executionId}`).set(as(alice)).expect(200);
+    const messages = thread.body.messages as RawMessage[];
+    expect(messages[0]).toMatchObject({ channel: 'shell', msg_type: 'execute_request', header: { msg_id: executionId } });
+    expect(messages.slice(1).every((m) => m.parent_header.msg_id === executionId)).toBe(true);
+    const types = messages.map((m) => `${m.channel}:${m.msg_type}`);
+    expect(types).toEqual(expect.arrayContaining(['iopub:status', 'iopub:execute_input', 'iopub:stream', 'shell:execute_reply']));
+    expect(types.indexOf('iopub:execute_input')).toBeLessThan(types.indexOf('iopub:stream'));
+    await api().get(`/api/kernels/${kernelId}/messages?parent=${executionId}`).set(as(bob)).expect(403);
+    await api().get(`/api/kernels/${kernelId}/messages`).set(as(alice)).expect(400);
+  });
+
+  it('runs standalone kernels in Jupyter Server’s shapes, visible and usable only by their starter', async () => {
+    const started = await api().post('/api/kernels').set(as(bob)).send({ name: 'python3' }).expect(201);
+    expect(started.body).toMatchObject({ name: 'python3', execution_state: 'idle', connections: 0 });
+    const kernelId = started.body.id as string;
+    expect((await api().get('/api/kernels').set(as(bob)).expect(200)).body.map((k: { id: string }) => k.id)).toContain(kernelId);
+    expect((await api().get('/api/kernels').set(as(alice)).expect(200)).body.map((k: { id: string }) => k.id)).not.toContain(kernelId);
+    await api().get(`/api/kernels/${kernelId}`).set(as(alice)).expect(403);
+    await api().delete(`/api/kernels/${kernelId}`).set(as(alice)).expect(403);
+    await api().post(`/api/kernels/${kernelId}/interrupt`).set(as(bob)).expect(204);
+    const restarted = await api().post(`/api/kernels/${kernelId}/restart`).set(as(bob)).expect(200);
+    expect(restarted.body).toMatchObject({ id: kernelId, execution_state: 'idle' });
+    await api().delete(`/api/kernels/${kernelId}`).set(as(bob)).expect(204);
+    await api().get(`/api/kernels/${kernelId}`).set(as(bob)).expect(404);
+    await api().post('/api/kernels').set(as(bob)).send({ name: 'no-such-kernel' }).expect(422);
+  });
+
+  it('acceptance: three cells run while the client is away; on its return the notebook (REST and Yjs) holds every output and /events delivers every missed kernel event', async () => {
+    const { id, cells } = await notebookWith('print("one")', 'import time\ntime.sleep(0.2)\nprint("two")', 'print("three"); 3');
+    const before = await watch(id);
+    const head = await api().get(`/api/notebooks/${id}/events?limit=1000`).set(as(alice)).expect(200);
+    const lastPosition = (head.body.events as ApiEvent[]).at(-1)!.position;
+    const executionIds: string[] = [];
+    for (const cellId of cells) executionIds.push(await execute(id, cellId));
+    before.disconnect();
+
+    // Later: the client comes back and resumes from the last position it had seen.
+    const received: ApiEvent[] = [];
+    const allFinished = new Promise<void>((resolve) => {
+      const pending = new Set(executionIds);
+      const onEvent = (event: ApiEvent) => {
+        received.push(event);
+        if (event.actor.startsWith('kernel:') && FINISHED.has(String(event.data.execution_status))) pending.delete(String(event.data.execution_id));
+        if (pending.size === 0) resolve();
+      };
+      void watch(id, lastPosition, onEvent);
+    });
+    await allFinished;
+
+    const notebook = await api().get(`/api/notebooks/${id}`).set(as(alice)).expect(200);
+    const stored = notebook.body.content.cells as Cell[];
+    expect(stored.map((cell) => cell.execution_count)).toEqual([1, 2, 3]);
+    expect(stored.map((cell) => textOf(cell.outputs[0]))).toEqual(['one\n', 'two\n', 'three\n']);
+    expect(stored[2].outputs[1]).toMatchObject({ output_type: 'execute_result', data: { 'text/plain': '3' } });
+
+    const yjs = socketIoClient(server.url, id, alice, new Y.Doc());
+    try {
+      await yjs.synced();
+      const outputsIn = (doc: Y.Doc) => doc.getArray<Y.Map<unknown>>('cells').toArray().map((cell) => (cell.get('outputs') as Y.Array<Y.Map<unknown>>).toArray());
+      await waitForDoc(yjs.doc, (doc) => outputsIn(doc).every((outputs) => outputs.length > 0));
+      const cellsInDoc = yjs.doc.getArray<Y.Map<unknown>>('cells').toArray();
+      expect(cellsInDoc.map((cell) => cell.get('execution_count'))).toEqual([1, 2, 3]);
+      expect(outputsIn(yjs.doc).map((outputs) => String(outputs[0].get('text')))).toEqual(['one\n', 'two\n', 'three\n']);
+    } finally {
+      yjs.destroy();
+    }
+
+    // Every kernel event after the last position, as the log has them, came over the resumed subscription, in order.
+    const kernelEvents = async (): Promise<ApiEvent[]> => {
+      const all: ApiEvent[] = [];
+      for (let after: number | null = lastPosition; after !== null; ) {
+        const page: { body: { events: ApiEvent[]; next: number | null } } = await api()
+          .get(`/api/notebooks/${id}/events?after=${after}&limit=1000&type=kernel.message,kernel.lifecycle`)
+          .set(as(alice))
+          .expect(200);
+        all.push(...page.body.events);
+        after = page.body.next;
+      }
+      return all;
+    };
+    const logged = await kernelEvents();
+    const delivered = received.filter((event) => event.stream.startsWith('kernel:') && event.position <= logged.at(-1)!.position);
+    expect(delivered.map((event) => event.id)).toEqual(logged.map((event) => event.id));
+    for (const executionId of executionIds) {
+      const thread = logged.filter((event) => event.data.msg_id === executionId || event.data.parent_msg_id === executionId).map((event) => event.data.msg_type);
+      expect(thread).toEqual(expect.arrayContaining(['execute_request', 'execute_input', 'stream', 'execute_reply']));
+    }
+    expect(new Set(received.map((event) => event.position)).size).toBe(received.length);
+  });
+});
