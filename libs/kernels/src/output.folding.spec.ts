@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { foldOutput, initialOutputState, toNbformatOutputs, type OutputFoldState } from './output.folding.js';
+import { appendStreamText } from './stream.text.js';
 import type { NotebookOutput } from './output.types.js';
 
 const msg = (msg_type: string, content: Record<string, unknown>) => ({ header: { msg_type }, content });
@@ -88,5 +89,19 @@ describe(toNbformatOutputs.name, () => {
   it('removes the transient display ids', () => {
     const outputs: NotebookOutput[] = [{ output_type: 'display_data', data: {}, metadata: {}, transient: { display_id: 'd' } }];
     expect(toNbformatOutputs(outputs)).toEqual([{ output_type: 'display_data', data: {}, metadata: {} }]);
+  });
+});
+
+describe('foldOutput over a long stream', () => {
+  it('gives the same text as folding the whole text at once, chunk by chunk with carriage returns', () => {
+    let state = initialOutputState();
+    let expected = '';
+    for (let i = 0; i < 2000; i++) {
+      const chunk = i % 10 === 9 ? `\rline ${i}\n` : `${i} `;
+      state = foldOutput(state, { header: { msg_type: 'stream' }, content: { name: 'stdout', text: chunk } });
+      expected = appendStreamText(expected, chunk);
+    }
+    expect(state.outputs).toHaveLength(1);
+    expect((state.outputs[0] as { text: string }).text).toBe(expected);
   });
 });

@@ -1,5 +1,5 @@
 import type { DisplayDataOutput, ExecuteResultOutput, NotebookOutput, OutputTransient } from './output.types.js';
-import { appendStreamText } from './stream.text.js';
+import { appendToSplitText, splitStreamText, type SplitStreamText } from './stream.text.js';
 
 /** The outputs of a cell as one execution builds them, with the pending `clear_output(wait=True)` made explicit. */
 export interface OutputFoldState {
@@ -50,13 +50,22 @@ export function toNbformatOutputs(outputs: readonly NotebookOutput[]): NotebookO
   });
 }
 
+/** The split form of stream outputs this module built, so appending never re-reads their whole text. */
+const splitTexts = new WeakMap<NotebookOutput, SplitStreamText>();
+
+function appendToStream<T extends NotebookOutput & { text: string }>(stream: T | null, template: T): T {
+  const split = appendToSplitText(stream ? (splitTexts.get(stream) ?? splitStreamText(stream.text)) : { settled: '', open: '' }, template.text);
+  const merged = { ...(stream ?? template), text: split.settled + split.open };
+  splitTexts.set(merged, split);
+  return merged;
+}
+
 function addOutput(outputs: readonly NotebookOutput[], output: NotebookOutput): OutputFoldState {
   const last = outputs.at(-1);
   if (output.output_type === 'stream' && last?.output_type === 'stream' && last.name === output.name) {
-    const merged = { ...last, text: appendStreamText(last.text, output.text) };
-    return { outputs: [...outputs.slice(0, -1), merged], clearOnNextOutput: false };
+    return { outputs: [...outputs.slice(0, -1), appendToStream(last, output)], clearOnNextOutput: false };
   }
-  const added = output.output_type === 'stream' ? { ...output, text: appendStreamText('', output.text) } : output;
+  const added = output.output_type === 'stream' ? appendToStream(null, output) : output;
   return { outputs: [...outputs, added], clearOnNextOutput: false };
 }
 

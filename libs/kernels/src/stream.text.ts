@@ -4,9 +4,34 @@
  * the last `\r` of a line replaces that line, and a trailing `\r` waits for the text that overwrites it.
  */
 export function appendStreamText(current: string, chunk: string): string {
-  // Only the last, unterminated line of the current text can still be rewritten.
-  const cut = current.lastIndexOf('\n') + 1;
-  return current.slice(0, cut) + normalizeStreamText(current.slice(cut) + chunk);
+  const { settled, open } = appendToSplitText(splitStreamText(current), chunk);
+  return settled + open;
+}
+
+/**
+ * Stream text split where it can no longer change: `settled` ends at the last newline, `open` is the
+ * unterminated last line that a later `\r` or `\b` may still rewrite.
+ */
+export interface SplitStreamText {
+  settled: string;
+  open: string;
+}
+
+/** Splits a stream text into its settled part and its open last line. */
+export function splitStreamText(text: string): SplitStreamText {
+  const cut = text.lastIndexOf('\n') + 1;
+  return { settled: text.slice(0, cut), open: text.slice(cut) };
+}
+
+/**
+ * appendStreamText on a split text: only the open line and the chunk are read, never the settled
+ * part, so appending many small chunks stays linear (reading the whole text each time would make
+ * V8 flatten it, quadratic over a long print).
+ */
+export function appendToSplitText(text: SplitStreamText, chunk: string): SplitStreamText {
+  const rewritten = normalizeStreamText(text.open + chunk);
+  const cut = rewritten.lastIndexOf('\n') + 1;
+  return cut === 0 ? { settled: text.settled, open: rewritten } : { settled: text.settled + rewritten.slice(0, cut), open: rewritten.slice(cut) };
 }
 
 /** Resolves every `\b` and `\r` in a text (see appendStreamText). */
