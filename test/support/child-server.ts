@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { TEST_SECRET } from './test-server.js';
+import { TEST_SECRET } from './test-secret.js';
 
 /** A server child process and how to reach and kill it. */
 export interface ChildServer {
@@ -11,31 +11,49 @@ export interface ChildServer {
   kill(): Promise<void>;
 }
 
-/** Starts `test/support/server-child.ts` on a data dir and resolves once it prints its port. */
-export function startChildServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', './test/support/register-swc.mjs', 'test/support/server-child.ts'], {
+/**
+ * Runs a TypeScript script (`node --import ./test/support/register-swc.mjs <script> ...args`) and resolves once
+ * it prints `listening <port>`; it is killed and the promise rejects if that takes longer than `timeoutMs`.
+ */
+export function startListeningChild(script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ChildServer> {
+  const child = spawn(process.execPath, ['--import', './test/support/register-swc.mjs', script, ...args], {
     cwd: process.cwd(),
-    // The log is SQLite in the data dir unless the caller passes DATABASE_URL itself.
-    env: { ...process.env, DATABASE_URL: '', DATABASE_SCHEMA: '', PORT: '0', DATA_DIR: dataDir, PALIMPSEST_SECRET: TEST_SECRET, LOG_LEVEL: 'warn', ...env },
+    env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
   return new Promise((resolve, reject) => {
-    child.once('exit', (code, signal) => reject(new Error(`server child exited early (code ${code}, signal ${signal})`)));
+    const timer = setTimeout(() => void kill().then(() => reject(new Error(`${script} did not print its port within ${timeoutMs} ms`))), timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited early (code ${code}, signal ${signal})`));
+    });
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       const match = /^listening (\d+)$/.exec(line);
       if (!match) return;
+      clearTimeout(timer);
       const port = Number(match[1]);
-      resolve({
-        child,
-        port,
-        url: `http://127.0.0.1:${port}`,
-        kill: async () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-          await exited;
-        },
-      });
+      resolve({ child, port, url: `http://127.0.0.1:${port}`, kill });
     });
+  });
+}
+
+/** Starts `test/support/server-child.ts` on a data dir and resolves once it prints its port. */
+export function startChildServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
+  // The log is SQLite in the data dir unless the caller passes DATABASE_URL itself.
+  return startListeningChild('test/support/server-child.ts', [], {
+    ...process.env,
+    DATABASE_URL: '',
+    DATABASE_SCHEMA: '',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    PALIMPSEST_SECRET: TEST_SECRET,
+    LOG_LEVEL: 'warn',
+    ...env,
   });
 }

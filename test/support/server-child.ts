@@ -8,6 +8,9 @@
 import 'reflect-metadata';
 import { startServer } from '../../apps/server/src/bootstrap.js';
 import { configFromEnv } from '../../apps/server/src/config/server.config.js';
+import { exitWithParent } from './exit-with-parent.js';
+
+exitWithParent();
 
 const server = await startServer(configFromEnv(process.env, { host: '127.0.0.1' }));
 process.stdout.write(`listening ${server.port}\n`);

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { startServer, type RunningServer } from '../../apps/server/src/bootstrap.js';
 import { configFromEnv, type ServerConfig } from '../../apps/server/src/config/server.config.js';
+import { TEST_SECRET } from './test-secret.js';
 
-/** The shared secret every test server uses. */
-export const TEST_SECRET = 'test-secret';
+export { TEST_SECRET };
 
 /** A server started on port 0 over a temp data dir, with helpers for tokens and teardown. */
 export interface TestServer extends RunningServer {

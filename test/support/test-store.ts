@@ -1,4 +1,4 @@
-import { TypeOrmEventStore } from '@palimpsest/event-store';
+import { TypeOrmEventStore, type EventStoreOptions } from '@palimpsest/event-store';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,12 +22,12 @@ export interface TestStore {
   cleanup(): Promise<void>;
 }
 
-/** Opens an isolated store on the given backend. */
-export async function openTestStore(backend: 'sqlite' | 'postgres'): Promise<TestStore> {
+/** Opens an isolated store on the given backend (`options` adds store options such as a seal key). */
+export async function openTestStore(backend: 'sqlite' | 'postgres', options: Partial<EventStoreOptions> = {}): Promise<TestStore> {
   if (backend === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'palimpsest-test-'));
     const sqlitePath = join(dir, 'log.sqlite');
-    const open = () => TypeOrmEventStore.open({ sqlitePath, migrations: MIGRATIONS });
+    const open = () => TypeOrmEventStore.open({ ...options, sqlitePath, migrations: MIGRATIONS });
     const store = await open();
     let current = store;
     return {
@@ -60,7 +60,7 @@ export async function openTestStore(backend: 'sqlite' | 'postgres'): Promise<Tes
   }
   const databaseUrl = process.env.DATABASE_URL!;
   const schema = `test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  const open = () => TypeOrmEventStore.open({ databaseUrl, postgresSchema: schema, migrations: MIGRATIONS });
+  const open = () => TypeOrmEventStore.open({ ...options, databaseUrl, postgresSchema: schema, migrations: MIGRATIONS });
   const store = await open();
   let current = store;
   const rawQuery = async <T>(sql: string): Promise<T[]> => {

@@ -11,10 +11,13 @@ import { AuthController } from './api/auth.controller.js';
 import { ContractErrorFilter } from './api/error.filter.js';
 import { EventsController } from './api/events.controller.js';
 import { HealthController } from './api/health.controller.js';
+import { HistoryController } from './api/history.controller.js';
 import { SERVER_CONFIG } from './config/config.token.js';
 import type { ServerConfig } from './config/server.config.js';
 import { busProvider, catalogProvider, LogLifecycle, storeProvider } from './log.providers.js';
 import { EventsGateway } from './realtime/events.gateway.js';
+import { ReplayGateway } from './realtime/replay.gateway.js';
+import { StreamSealing } from './seal.providers.js';
 import { JupyterKernelsController } from './api/kernels-jupyter.controller.js';
 import { NotebookKernelsController } from './api/kernels.controller.js';
 import { KERNEL_PROVIDERS } from './api/kernels.providers.js';
@@ -32,7 +35,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule],
-      controllers: [HealthController, AuthController, NotebooksController, CellsController, EventsController, NotebookKernelsController, JupyterKernelsController],
+      controllers: [HealthController, AuthController, NotebooksController, CellsController, EventsController, HistoryController, NotebookKernelsController, JupyterKernelsController],
       providers: [
         { provide: SERVER_CONFIG, useValue: config },
         busProvider,
@@ -55,6 +58,8 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ContractErrorFilter },
         EventsGateway,
+        ReplayGateway,
+        StreamSealing,
         ...KERNEL_PROVIDERS,
         KernelsGateway,
         CollabRooms,

@@ -1,6 +1,7 @@
 import { Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { InMemoryMessageBus, MessageBus, RedisMessageBus } from '@palimpsest/bus';
-import { EventStore, TypeOrmEventStore } from '@palimpsest/event-store';
+import { loadOrCreateSecret } from '@palimpsest/auth';
+import { deriveSealKey, EventStore, TypeOrmEventStore } from '@palimpsest/event-store';
 import { NotebookCatalog } from '@palimpsest/notebook';
 import { MIGRATIONS } from '../../../migrations/index.js';
 import { SERVER_CONFIG } from './config/config.token.js';
@@ -18,6 +19,7 @@ export const storeProvider: Provider = {
       postgresSchema: config.databaseSchema,
       sqlitePath: `${config.dataDir}/palimpsest.sqlite`,
       migrations: MIGRATIONS,
+      sealKey: deriveSealKey(loadOrCreateSecret(config.secret, config.dataDir).secret),
       onRecoveredError: (error) => new Logger('EventStore').warn(`live tail read failed, retrying: ${String(error)}`),
     });
     store.onCommitted((events) => bus.publish('log.committed', { events }));

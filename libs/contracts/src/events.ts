@@ -12,9 +12,15 @@ export type DocChange =
   | { kind: 'execution_changed'; cell_id: string }
   | { kind: 'notebook_metadata_changed' };
 
+/** Where a forked notebook came from: the source notebook and the version it was forked at. */
+export interface ForkOrigin {
+  notebook_id: string;
+  version: number;
+}
+
 /** Payloads of the JSON-encoded event types, by type name. */
 export interface JsonEventPayloads {
-  'notebook.created': { name: string; owner: string };
+  'notebook.created': { name: string; owner: string; forked_from?: ForkOrigin };
   'notebook.deleted': Record<string, never>;
   'notebook.member.granted': { user: string; role: Exclude<NotebookRole, 'owner'> };
   'notebook.member.revoked': { user: string };

@@ -34,6 +34,8 @@ export interface AppendResult {
 export interface ReadQuery {
   /** Only events after this global position (exclusive). */
   after?: number;
+  /** Only events at or before this global position (inclusive). */
+  upTo?: number;
   limit?: number;
   notebookId?: string;
   stream?: string;
@@ -54,6 +56,35 @@ export interface VerifyResult {
   /** The stream whose chain broke first, when one did. */
   stream?: string | null;
   reason?: string | null;
+  /** When the end of a stream was cut off: the first stream version missing behind its newest seal. */
+  first_missing_version?: number;
+}
+
+/** The verdict on one stream's chain (and its seals). */
+export interface StreamVerdict extends VerifyResult {
+  stream: string;
+}
+
+/** Options of a whole-store verification. */
+export interface VerifyOptions {
+  /** Only this stream (default: every stream). */
+  stream?: string;
+  /** Called after each page with the events checked so far and the total to check. */
+  onProgress?(checked: number, total: number): void;
+  /** Called with each stream's verdict as soon as it is known (every stream, bad ones included). */
+  onStream?(verdict: StreamVerdict): void;
+}
+
+/** A signed record of a stream's head: proves that the stream once reached `version` with `headHash`. */
+export interface StreamSeal {
+  stream: string;
+  version: number;
+  /** Global position of the sealed head event. */
+  position: number;
+  headHash: Buffer;
+  /** HMAC-SHA256 over the other fields (see `sealSignature`). */
+  signature: Buffer;
+  sealedAt: number;
 }
 
 /** A Yjs checkpoint: the encoded document state including every event up to `version` of its stream. */
@@ -92,8 +123,14 @@ export abstract class EventStore {
   abstract headPosition(): Promise<number>;
   /** Catches up from `query.after`, then delivers live events matching the query, in order, exactly once. */
   abstract subscribe(query: Omit<ReadQuery, 'limit'>, handler: SubscriptionHandler): Subscription;
-  /** Recomputes the hash chain of one stream, or of every stream when none is given. */
+  /** Recomputes the hash chain of one stream, or of every stream when none is given, and checks it against the seals. */
   abstract verify(stream?: string): Promise<VerifyResult>;
+  /** Verifies every stream (or one), going on past a bad stream: per-stream verdicts and progress; the result names the first bad one. */
+  abstract verifyStreams(options?: VerifyOptions): Promise<VerifyResult>;
+  /** Counts the events matching a query (its `limit` is ignored). */
+  abstract count(query: Omit<ReadQuery, 'limit'>): Promise<number>;
+  /** Seals the head of every stream that changed since its last seal; returns the new seals (needs the store's seal key). */
+  abstract sealHeads(): Promise<StreamSeal[]>;
   /** Stores a Yjs checkpoint (a cache: it can always be rebuilt from the log). */
   abstract saveCheckpoint(checkpoint: Omit<DocCheckpoint, 'createdAt'>): Promise<void>;
   /** The latest checkpoint of the stream at or before `atVersion`. */

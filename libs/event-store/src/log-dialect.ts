@@ -13,6 +13,9 @@ export interface ChainRow {
   data: Buffer;
   metadata: Buffer;
   recordedAt: number;
+  /** The query columns derived from `metadata` (not hashed themselves; verify checks they agree with it). */
+  actor: string;
+  notebookId: string | null;
   prevHash: Buffer | null;
   hash: Buffer;
 }
@@ -28,7 +31,8 @@ export interface LogDialect {
   versionAt(stream: string, time: number): Promise<number>;
   /** Rows in chain order (stream, version) after a (stream, version) cursor, for verification. */
   chainRows(stream: string | undefined, after: { stream: string; version: number } | null, limit: number): Promise<ChainRow[]>;
-  /** The newest signed head recorded per stream (truncation evidence); empty until seals exist. */
+  /** Runs one statement with `?` placeholders (renumbered as the engine needs): the rows of a query, [] for a write. */
+  run<T>(sql: string, params: readonly unknown[]): Promise<T[]>;
   saveCheckpoint(checkpoint: Omit<DocCheckpoint, 'createdAt'>, createdAt: number): Promise<void>;
   latestCheckpoint(stream: string, atVersion: number | undefined): Promise<DocCheckpoint | null>;
   close(): Promise<void>;

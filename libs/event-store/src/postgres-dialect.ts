@@ -4,7 +4,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { planBatch, type AppendOutcome, type ExistingRow, type PendingAppend, type StreamHead } from './batch-plan.js';
 import type { DocCheckpoint, ReadQuery } from './event-store.js';
 import type { ChainRow, LogDialect } from './log-dialect.js';
-import { chainRowsQuery, EVENT_COLUMNS, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
+import { chainRowsQuery, EVENT_COLUMNS, type ChainEventRow, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
 
 /** Every append transaction takes this advisory lock, so commit order is position order on every node. */
 const APPEND_LOCK_KEY = 7_340_113_901;
@@ -136,8 +136,12 @@ export class PostgresDialect implements LogDialect {
 
   async chainRows(stream: string | undefined, after: { stream: string; version: number } | null, limit: number): Promise<ChainRow[]> {
     const { sql, params } = chainRowsQuery(stream, after, limit, ' COLLATE "C"');
-    const rows = await this.query<EventRow & { prev_hash: Buffer | null; hash: Buffer }>(sql, params);
+    const rows = await this.query<ChainEventRow>(sql, params);
     return rows.map(toChainRow);
+  }
+
+  run<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
+    return this.query<T>(sql, [...params]);
   }
 
   async saveCheckpoint(checkpoint: Omit<DocCheckpoint, 'createdAt'>, createdAt: number): Promise<void> {

@@ -59,6 +59,7 @@ export function toApiEvent(event: LoggedEvent): ApiEvent {
 /** True when an event matches a read query's filters (the in-memory twin of the SQL WHERE clause). */
 export function matchesQuery(event: LoggedEvent, query: Omit<ReadQuery, 'limit'>): boolean {
   if (query.after !== undefined && event.position <= query.after) return false;
+  if (query.upTo !== undefined && event.position > query.upTo) return false;
   if (query.notebookId !== undefined && event.metadata.notebook_id !== query.notebookId) return false;
   if (query.stream !== undefined && event.stream !== query.stream) return false;
   if (query.types?.length && !query.types.includes(event.type)) return false;
@@ -78,6 +79,7 @@ export function whereClause(query: ReadQuery): { sql: string; params: unknown[] 
     params.push(...values);
   };
   if (query.after !== undefined) add('position > ?', query.after);
+  if (query.upTo !== undefined) add('position <= ?', query.upTo);
   if (query.notebookId !== undefined) add('notebook_id = ?', query.notebookId);
   if (query.stream !== undefined) add('stream_id = ?', query.stream);
   if (query.types?.length) add(`type IN (${query.types.map(() => '?').join(', ')})`, ...query.types);
@@ -110,13 +112,16 @@ export function chainRowsQuery(
   }
   const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
   return {
-    sql: `SELECT ${EVENT_COLUMNS}, prev_hash, hash FROM events ${where} ORDER BY stream_id${collate}, stream_version LIMIT ${limit}`,
+    sql: `SELECT ${EVENT_COLUMNS}, actor, notebook_id, prev_hash, hash FROM events ${where} ORDER BY stream_id${collate}, stream_version LIMIT ${limit}`,
     params,
   };
 }
 
+/** A row of the chain verification SELECT: the event columns, the derived query columns and the hashes. */
+export type ChainEventRow = EventRow & { actor: string; notebook_id: string | null; prev_hash: Buffer | null; hash: Buffer };
+
 /** Maps a stored row with its hashes to a ChainRow. */
-export function toChainRow(row: EventRow & { prev_hash: Buffer | null; hash: Buffer }): ChainRow {
+export function toChainRow(row: ChainEventRow): ChainRow {
   return {
     position: Number(row.position),
     id: row.event_id,
@@ -127,6 +132,8 @@ export function toChainRow(row: EventRow & { prev_hash: Buffer | null; hash: Buf
     data: row.data,
     metadata: row.metadata,
     recordedAt: Number(row.recorded_at),
+    actor: row.actor,
+    notebookId: row.notebook_id,
     prevHash: row.prev_hash,
     hash: row.hash,
   };

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { planBatch, type AppendOutcome, type ExistingRow, type PendingAppend, type StreamHead } from './batch-plan.js';
 import type { DocCheckpoint, ReadQuery } from './event-store.js';
 import type { ChainRow, LogDialect } from './log-dialect.js';
-import { chainRowsQuery, EVENT_COLUMNS, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
+import { chainRowsQuery, EVENT_COLUMNS, type ChainEventRow, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
 
 /** The underlying better-sqlite3 handle of a TypeORM data source. */
 function nativeHandle(dataSource: DataSource): BetterSqlite3.Database {
@@ -114,8 +114,15 @@ export class SqliteDialect implements LogDialect {
 
   chainRows(stream: string | undefined, after: { stream: string; version: number } | null, limit: number): Promise<ChainRow[]> {
     const { sql, params } = chainRowsQuery(stream, after, limit);
-    const rows = this.db.prepare<unknown[], EventRow & { prev_hash: Buffer | null; hash: Buffer }>(sql).all(...params);
+    const rows = this.db.prepare<unknown[], ChainEventRow>(sql).all(...params);
     return Promise.resolve(rows.map(toChainRow));
+  }
+
+  run<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
+    const statement = this.db.prepare<unknown[], T>(sql);
+    if (statement.reader) return Promise.resolve(statement.all(...params));
+    statement.run(...params);
+    return Promise.resolve([]);
   }
 
   saveCheckpoint(checkpoint: Omit<DocCheckpoint, 'createdAt'>, createdAt: number): Promise<void> {

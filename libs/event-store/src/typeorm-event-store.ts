@@ -12,15 +12,19 @@ import {
   type DocCheckpoint,
   type NewEvent,
   type ReadQuery,
+  type StreamSeal,
   type Subscription,
   type SubscriptionHandler,
+  type VerifyOptions,
   type VerifyResult,
 } from './event-store.js';
-import { chainHash } from './hash-chain.js';
+import { verifyChains } from './chain-verifier.js';
 import { LiveTail } from './live-tail.js';
 import type { LogDialect } from './log-dialect.js';
 import { PostgresDialect } from './postgres-dialect.js';
+import { whereClause } from './row-mapping.js';
 import { SqliteDialect } from './sqlite-dialect.js';
+import { SealTable, sealSignature } from './stream-seals.js';
 
 /** Configuration of the TypeORM event store; every field has a documented default. */
 export interface EventStoreOptions {
@@ -38,11 +42,16 @@ export interface EventStoreOptions {
   onRecoveredError?: (error: unknown) => void;
   /** Largest encoded event payload accepted, in bytes (default 16 MiB). */
   maxEventBytes?: number;
+  /** Key that signs stream seals (`deriveSealKey(secret)`); without it the store cannot seal, and verify compares seals without checking signatures. */
+  sealKey?: Uint8Array;
 }
 
 const DEFAULTS = { sqlitePath: './data/palimpsest.sqlite', postgresSchema: 'public', maxBatch: 1000, maxEventBytes: 16 * 1024 * 1024 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Options without a default. */
+type OptionalOption = 'databaseUrl' | 'onRecoveredError' | 'sealKey';
 
 interface QueuedAppend extends PendingAppend {
   resolve(result: AppendResult): void;
@@ -59,13 +68,17 @@ export class TypeOrmEventStore extends EventStore {
   private flushing: Promise<void> | null = null;
   private closed = false;
   private readonly tail: LiveTail;
+  private readonly seals: SealTable;
+  /** Global position up to which every stream head has been sealed by this process. */
+  private sealedUpTo = 0;
 
   private constructor(
     private readonly dialect: LogDialect,
-    private readonly options: Required<Omit<EventStoreOptions, 'databaseUrl' | 'onRecoveredError'>> & Pick<EventStoreOptions, 'databaseUrl' | 'onRecoveredError'>,
+    private readonly options: Required<Omit<EventStoreOptions, OptionalOption>> & Pick<EventStoreOptions, OptionalOption>,
   ) {
     super();
     this.tail = new LiveTail((query) => this.dialect.read(query), options.onRecoveredError);
+    this.seals = new SealTable(dialect);
   }
 
   /** Opens the database, runs pending migrations and starts the live tail. */
@@ -207,33 +220,43 @@ export class TypeOrmEventStore extends EventStore {
     return this.tail.idle();
   }
 
-  async verify(stream?: string): Promise<VerifyResult> {
-    let checked = 0;
-    let cursor: { stream: string; version: number } | null = null;
-    let previous: { stream: string; version: number; hash: Buffer } | null = null;
-    for (;;) {
-      const rows = await this.dialect.chainRows(stream, cursor, 2000);
-      for (const row of rows) {
-        const sameStream = previous?.stream === row.stream;
-        const expectedVersion = sameStream ? previous!.version + 1 : 1;
-        const expectedPrev = sameStream ? previous!.hash : null;
-        const recomputed = chainHash(expectedPrev, { ...row, eventId: row.id });
-        const bad =
-          row.version !== expectedVersion
-            ? `stream ${row.stream} jumps from version ${expectedVersion - 1} to ${row.version}`
-            : !equalOrBothNull(row.prevHash, expectedPrev)
-              ? `prev_hash of ${row.stream}@${row.version} does not match the previous event`
-              : !recomputed.equals(row.hash)
-                ? `hash of ${row.stream}@${row.version} does not match its stored columns`
-                : null;
-        if (bad) return { ok: false, checked, first_bad_position: row.position, stream: row.stream, reason: bad };
-        checked += 1;
-        previous = { stream: row.stream, version: row.version, hash: row.hash };
-      }
-      if (rows.length < 2000) break;
-      cursor = { stream: rows[rows.length - 1].stream, version: rows[rows.length - 1].version };
-    }
-    return { ok: true, checked, first_bad_position: null, stream: null, reason: null };
+  verify(stream?: string): Promise<VerifyResult> {
+    return this.verifyStreams({ stream });
+  }
+
+  verifyStreams(options: VerifyOptions = {}): Promise<VerifyResult> {
+    return verifyChains(
+      {
+        chainRows: (stream, after, limit) => this.dialect.chainRows(stream, after, limit),
+        countEvents: (stream) => this.count({ stream }),
+        seals: this.seals,
+        sealKey: this.options.sealKey,
+      },
+      options,
+    );
+  }
+
+  async count(query: Omit<ReadQuery, 'limit'>): Promise<number> {
+    const { sql, params } = whereClause(query);
+    const [row] = await this.dialect.run<{ n: number | string }>(`SELECT COUNT(*) AS n FROM events ${sql}`, params);
+    return Number(row?.n ?? 0);
+  }
+
+  async sealHeads(): Promise<StreamSeal[]> {
+    const key = this.options.sealKey;
+    if (!key) throw new DomainError('UNAVAILABLE', 'the event store has no seal key');
+    const upTo = await this.dialect.headPosition();
+    const latest = await this.seals.latest();
+    const sealedAt = Date.now();
+    const seals = (await this.seals.headsChangedAfter(this.sealedUpTo, upTo))
+      .filter((head) => (latest.get(head.stream)?.version ?? 0) < head.version)
+      .map((head) => {
+        const unsigned = { stream: head.stream, version: head.version, position: head.position, headHash: head.hash, sealedAt };
+        return { ...unsigned, signature: sealSignature(key, unsigned) };
+      });
+    await this.seals.insert(seals);
+    this.sealedUpTo = upTo;
+    return seals;
   }
 
   saveCheckpoint(checkpoint: Omit<DocCheckpoint, 'createdAt'>): Promise<void> {
@@ -257,7 +280,3 @@ export class TypeOrmEventStore extends EventStore {
   }
 }
 
-function equalOrBothNull(a: Buffer | null, b: Buffer | null): boolean {
-  if (a === null || b === null) return a === b || (a?.length === 0 && b === null);
-  return a.equals(b);
-}

@@ -33,3 +33,9 @@ export {
   type NotebookSnapshot,
 } from './service/notebook.service.js';
 export { isEmptyUpdate, mergeCollaboratorUpdate, removeDuplicateCells, type CollaboratorResult } from './collab/collaborator-update.js';
+export { cellSource, replayCellHistory, type CellHistoryEntry } from './history/cell-history.js';
+export { forkNotebook, type ForkResult } from './history/fork-notebook.js';
+export { NotebookHistory, type NotebookDiff } from './history/notebook-history.js';
+export { diffNotebooks, type CellChangeKind, type CellDiff } from './history/notebook-diff.js';
+export { restoreNotebook, type RestoreResult } from './history/restore-notebook.js';
+export { diffSequences, type DiffRun } from './history/sequence-diff.js';

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { authorize, NotebookAccess } from '@palimpsest/auth';
-import { DomainError, notebookStream } from '@palimpsest/contracts';
+import { DomainError, notebookStream, type ForkOrigin } from '@palimpsest/contracts';
 import { EventStore, type VerifyResult } from '@palimpsest/event-store';
 import { NotebookService, type NotebookSnapshot } from '@palimpsest/notebook';
 import type { Response } from 'express';
@@ -38,9 +38,11 @@ export class NotebooksController {
   /** The notebook now, or `?at=<version|ISO time>` as it was then. */
   @Get(':id')
   @ApiQuery({ name: 'at', required: false, description: 'a version or an ISO-8601 time' })
-  get(@Param('id') id: string, @Query('at') at: unknown, @Req() request: PrincipalRequest): Promise<NotebookSnapshot> {
+  async get(@Param('id') id: string, @Query('at') at: unknown, @Req() request: PrincipalRequest): Promise<NotebookSnapshot & { forked_from?: ForkOrigin }> {
     authorize(this.access, principalOf(request), id, 'read');
-    return this.notebooks.get(id, parseHistoryPoint('at', at));
+    const snapshot = await this.notebooks.get(id, parseHistoryPoint('at', at));
+    const { forkedFrom } = this.notebooks.entry(id);
+    return forkedFrom ? { ...snapshot, forked_from: forkedFrom } : snapshot;
   }
 
   /** The notebook as a downloadable `.ipynb` file (same `?at=`). */

@@ -22,6 +22,8 @@ export interface ServerConfig {
   maxBodyBytes: number;
   /** Shut down kernels idle this many seconds (nothing running, no message); 0 never culls. Env `KERNEL_CULL_IDLE_SECONDS`, default 0. */
   kernelCullIdleSeconds: number;
+  /** Seal every changed stream head (truncation evidence) this many seconds after a commit; 0 seals only every 1,000 events and at shutdown. Env `SEAL_INTERVAL_SECONDS`, default 10. */
+  sealIntervalSeconds: number;
   /** pino log level. Env `LOG_LEVEL`, default `info`. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -35,6 +37,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   tokenTtlSeconds: 12 * 3600,
   maxBodyBytes: 16 * 1024 * 1024,
   kernelCullIdleSeconds: 0,
+  sealIntervalSeconds: 10,
   logLevel: 'info',
 };
 
@@ -67,6 +70,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     tokenTtlSeconds: integer('TOKEN_TTL_SECONDS', env.TOKEN_TTL_SECONDS, DEFAULT_CONFIG.tokenTtlSeconds, 1),
     maxBodyBytes: integer('MAX_BODY_BYTES', env.MAX_BODY_BYTES, DEFAULT_CONFIG.maxBodyBytes, 1024),
     kernelCullIdleSeconds: integer('KERNEL_CULL_IDLE_SECONDS', env.KERNEL_CULL_IDLE_SECONDS, DEFAULT_CONFIG.kernelCullIdleSeconds, 0),
+    sealIntervalSeconds: integer('SEAL_INTERVAL_SECONDS', env.SEAL_INTERVAL_SECONDS, DEFAULT_CONFIG.sealIntervalSeconds, 0),
     logLevel: logLevel as ServerConfig['logLevel'],
   };
   return { ...config, ...overrides };

@@ -1,6 +1,7 @@
 import {
   DomainError,
   parseStreamId,
+  type ForkOrigin,
   type JsonEventPayloads,
   type LoggedEvent,
   type NotebookRole,
@@ -18,6 +19,8 @@ export interface CatalogEntry {
   createdAt: number;
   /** Global position of the last event applied, so replays are idempotent. */
   position: number;
+  /** The notebook and version this one was forked from, when it is a fork. */
+  forkedFrom?: ForkOrigin;
 }
 
 function payload<T extends keyof JsonEventPayloads>(event: LoggedEvent): JsonEventPayloads[T] {
@@ -33,8 +36,9 @@ export function evolveCatalogEntry(entry: CatalogEntry | undefined, event: Logge
   if (stream?.kind !== 'notebook') return entry;
   if (entry && event.position <= entry.position) return entry;
   if (event.type === 'notebook.created') {
-    const { name, owner } = payload<'notebook.created'>(event);
-    return { id: stream.id, name, owner, members: new Map(), deleted: false, version: event.version, createdAt: event.recordedAt, position: event.position };
+    const { name, owner, forked_from: forkedFrom } = payload<'notebook.created'>(event);
+    const created: CatalogEntry = { id: stream.id, name, owner, members: new Map(), deleted: false, version: event.version, createdAt: event.recordedAt, position: event.position };
+    return forkedFrom ? { ...created, forkedFrom } : created;
   }
   if (!entry) return entry;
   const next: CatalogEntry = { ...entry, version: event.version, position: event.position };
