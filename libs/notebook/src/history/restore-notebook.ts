@@ -37,8 +37,9 @@ export async function restoreNotebook(
       });
     }
     const { update, changes } = loadNotebook(notebook.doc, content);
-    try {
-      const result = await store.append({
+    // The live doc already holds the restore: appendApplied drops it if the append fails.
+    const result = await live.appendApplied(notebook, () =>
+      store.append({
         stream: notebookStream(notebookId),
         expectedVersion: notebook.version,
         events: [
@@ -56,15 +57,9 @@ export async function restoreNotebook(
             },
           },
         ],
-      });
-      live.advance(notebook, result.version);
-      await live.maybeCheckpoint(notebook, result.positions[result.positions.length - 1]);
-      return { version: result.version, restored_from: from };
-    } catch (error) {
-      // The live doc already holds the restore: drop it so that it reloads from the log.
-      live.evict(notebookId);
-      throw error;
-    }
+      }),
+    );
+    return { version: result.version, restored_from: from };
   });
 }
 

@@ -11,6 +11,10 @@ export interface LiveNotebook {
   version: number;
   /** Version of the newest checkpoint stored for this stream. */
   checkpointVersion: number;
+  /** Global position of the event at `version` (0 when unknown). */
+  position: number;
+  /** Appends of local updates already applied to `doc` that have not resolved yet. */
+  inFlight: Set<Promise<unknown>>;
 }
 
 /** Options of the live document registry. */
@@ -22,14 +26,13 @@ export interface LiveNotebooksOptions {
 }
 
 /** Reads a notebook stream's Yjs updates between two versions (inclusive) and applies them to a doc. */
-async function applyStream(store: EventStore, stream: string, doc: Y.Doc, from: number, to?: number): Promise<number> {
-  let version = from - 1;
+async function applyStream(store: EventStore, stream: string, doc: Y.Doc, from: number, to?: number): Promise<{ version: number; position: number } | null> {
   const events = await store.readStream(stream, from, to);
   for (const event of events) {
     if (event.payload.encoding === 'yjs') Y.applyUpdate(doc, event.payload.bytes, REPLAY_ORIGIN);
-    version = event.version;
   }
-  return version;
+  const last = events.at(-1);
+  return last ? { version: last.version, position: last.position } : null;
 }
 
 /** Rebuilds a notebook document as of a stream version: the nearest checkpoint, then the events after it. */
@@ -68,6 +71,21 @@ export class LiveNotebooks {
   /** Runs `operation` on the caught-up live notebook, after every operation queued before it. */
   withNotebook<T>(notebookId: string, operation: (notebook: LiveNotebook) => Promise<T> | T): Promise<T> {
     return this.enqueue(notebookId, async () => operation(await this.catchUp(notebookId)));
+  }
+
+  /**
+   * Like withNotebook, for reads that show the document to someone: it first waits for the appends
+   * still in flight, so what is read is durable and `version` names exactly that content.
+   */
+  readNotebook<T>(notebookId: string, operation: (notebook: LiveNotebook) => Promise<T> | T): Promise<T> {
+    return this.enqueue(notebookId, async () => {
+      let notebook = await this.catchUp(notebookId);
+      while (notebook.inFlight.size > 0) {
+        await Promise.allSettled([...notebook.inFlight]);
+        notebook = await this.catchUp(notebookId);
+      }
+      return operation(notebook);
+    });
   }
 
   /** Keeps a document loaded (a room with connected clients) until the matching `release`. */
@@ -140,17 +158,42 @@ export class LiveNotebooks {
   }
 
   /** Records that the stream reached `version` with this process's own update already in the doc. */
-  advance(notebook: LiveNotebook, version: number): void {
-    if (version === notebook.version + 1) notebook.version = version;
+  advance(notebook: LiveNotebook, version: number, position: number): void {
+    if (version !== notebook.version + 1) return;
+    notebook.version = version;
+    notebook.position = position;
   }
 
-  /** Stores a checkpoint when enough events have accumulated since the last one. */
-  async maybeCheckpoint(notebook: LiveNotebook, position: number): Promise<void> {
-    if (notebook.version - notebook.checkpointVersion < this.checkpointEvery) return;
+  /**
+   * Appends a local update already applied to the doc, without holding the notebook's queue: the
+   * next operation may apply and append its own update meanwhile, so one notebook's updates share
+   * group commits. The store keeps their order. A failed append drops the doc (reloaded from the log).
+   */
+  async appendApplied<T extends { version: number; positions: number[] }>(notebook: LiveNotebook, append: () => Promise<T>): Promise<T> {
+    const appended = append();
+    notebook.inFlight.add(appended);
+    try {
+      const result = await appended;
+      this.advance(notebook, result.version, result.positions[result.positions.length - 1]);
+      return result;
+    } catch (error) {
+      this.evict(notebook.id);
+      throw error;
+    } finally {
+      notebook.inFlight.delete(appended);
+    }
+  }
+
+  /**
+   * Stores a checkpoint when enough events have accumulated since the last one. Only called right
+   * after a catch-up with no local append in flight: then the doc is exactly the stream up to `version`.
+   */
+  private async maybeCheckpoint(notebook: LiveNotebook): Promise<void> {
+    if (notebook.inFlight.size > 0 || notebook.version - notebook.checkpointVersion < this.checkpointEvery) return;
     await this.store.saveCheckpoint({
       stream: notebookStream(notebook.id),
       version: notebook.version,
-      position,
+      position: notebook.position,
       state: encodeCheckpoint(notebook.doc),
     });
     notebook.checkpointVersion = notebook.version;
@@ -163,10 +206,16 @@ export class LiveNotebooks {
       const checkpoint = await this.store.latestCheckpoint(stream);
       const doc = new Y.Doc();
       if (checkpoint) Y.applyUpdate(doc, checkpoint.state, REPLAY_ORIGIN);
-      notebook = { id: notebookId, doc, version: checkpoint?.version ?? 0, checkpointVersion: checkpoint?.version ?? 0 };
+      const at = checkpoint?.version ?? 0;
+      notebook = { id: notebookId, doc, version: at, checkpointVersion: at, position: checkpoint?.position ?? 0, inFlight: new Set() };
       this.live.set(notebookId, notebook);
     }
-    notebook.version = Math.max(notebook.version, await applyStream(this.store, notebookStream(notebookId), notebook.doc, notebook.version + 1));
+    const reached = await applyStream(this.store, notebookStream(notebookId), notebook.doc, notebook.version + 1);
+    if (reached && reached.version > notebook.version) {
+      notebook.version = reached.version;
+      notebook.position = reached.position;
+    }
+    await this.maybeCheckpoint(notebook);
     return notebook;
   }
 

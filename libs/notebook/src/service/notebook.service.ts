@@ -130,7 +130,7 @@ export class NotebookService {
   async exportFile(notebookId: string, at?: HistoryPoint): Promise<NotebookSnapshot> {
     const { name } = this.catalog.get(notebookId);
     if (at === undefined) {
-      return this.live.withNotebook(notebookId, (notebook) => ({ id: notebookId, name, version: notebook.version, content: exportNotebook(notebook.doc) }));
+      return this.live.readNotebook(notebookId, (notebook) => ({ id: notebookId, name, version: notebook.version, content: exportNotebook(notebook.doc) }));
     }
     const version = await this.resolvePoint(notebookId, at);
     const doc = await documentAt(this.store, notebookId, version);
@@ -144,7 +144,7 @@ export class NotebookService {
   /** One cell of the current notebook. */
   getCell(notebookId: string, cellId: string): Promise<{ cell: ICell; version: number }> {
     this.catalog.get(notebookId);
-    return this.live.withNotebook(notebookId, (notebook) => ({ cell: joinCellLines(exportCell(notebook.doc, cellId)), version: notebook.version }));
+    return this.live.readNotebook(notebookId, (notebook) => ({ cell: joinCellLines(exportCell(notebook.doc, cellId)), version: notebook.version }));
   }
 
   /** Inserts a cell. */
@@ -181,14 +181,14 @@ export class NotebookService {
    * collaborators share. `command` must validate before it mutates (a Yjs change cannot be undone);
    * if the append then fails, the live document is dropped and reloaded from the log.
    */
-  change<T>(
+  async change<T>(
     notebookId: string,
     who: Actor,
     expected: number | undefined,
     command: (doc: Y.Doc) => CommandResult & { reply(version: number): T },
   ): Promise<T> {
     this.catalog.get(notebookId);
-    return this.live.withNotebook(notebookId, async (notebook) => {
+    const staged = await this.live.withNotebook(notebookId, async (notebook) => {
       if (expected !== undefined && expected !== notebook.version) {
         throw new DomainError('VERSION_CONFLICT', `notebook ${notebookId} is at version ${notebook.version}, expected ${expected}`, {
           expected_version: expected,
@@ -198,10 +198,13 @@ export class NotebookService {
       const result = command(notebook.doc);
       // An update can change the doc without a visible change (typing into a concurrently deleted cell):
       // it is still logged, or the live doc would hold structs the log lacks.
-      if (result.changes.length === 0 && isEmptyUpdate(result.update)) return result.reply(notebook.version);
-      const version = await this.appendUpdate(notebook, who, result.update, result.changes, expected ?? 'any');
-      return result.reply(version);
+      if (result.changes.length === 0 && isEmptyUpdate(result.update)) return { result, version: Promise.resolve(notebook.version) };
+      const version = this.appendUpdate(notebook, who, result.update, result.changes, expected ?? 'any');
+      // A write with an expected version holds the queue until it commits, so the next check sees its version.
+      if (expected !== undefined) await version;
+      return { result, version };
     });
+    return staged.result.reply(await staged.version);
   }
 
   /**
@@ -245,7 +248,7 @@ export class NotebookService {
   /** Sync step 1 answered from the live document: what the peer lacks, and the server's state vector. */
   syncState(notebookId: string, stateVector: Uint8Array): Promise<{ update: Uint8Array; stateVector: Uint8Array }> {
     this.catalog.get(notebookId);
-    return this.live.withNotebook(notebookId, ({ doc }) => {
+    return this.live.readNotebook(notebookId, ({ doc }) => {
       try {
         return { update: Y.encodeStateAsUpdate(doc, stateVector), stateVector: Y.encodeStateVector(doc) };
       } catch {
@@ -296,8 +299,8 @@ export class NotebookService {
   }
 
   private async appendUpdate(notebook: LiveNotebook, who: Actor, update: Uint8Array, changes: DocChange[], expected: ExpectedVersion): Promise<number> {
-    try {
-      const result = await this.store.append({
+    const result = await this.live.appendApplied(notebook, () =>
+      this.store.append({
         stream: notebookStream(notebook.id),
         expectedVersion: expected,
         events: [
@@ -307,14 +310,9 @@ export class NotebookService {
             metadata: { actor: who.actor, cell_ids: changedCellIds(changes), notebook_id: notebook.id, changes, description: describeChanges(changes), ...who.extra },
           },
         ],
-      });
-      this.live.advance(notebook, result.version);
-      await this.live.maybeCheckpoint(notebook, result.positions[result.positions.length - 1]);
-      return result.version;
-    } catch (error) {
-      this.live.evict(notebook.id);
-      throw error;
-    }
+      }),
+    );
+    return result.version;
   }
 
   private async appendCatalogEvent(notebookId: string, event: NewEvent): Promise<number> {
