@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { startChildServer, type ChildServer } from '../support/child-server.js';
 import { socketIoClient, webSocketClient, type CollabClient } from '../support/collab-clients.js';
+import { seeded } from '../support/seeded-random.js';
 import { TEST_SECRET } from '../support/test-server.js';
 
 const CLIENTS = 8;
@@ -59,17 +60,6 @@ function moveTo(doc: Y.Doc, cellId: string, to: number): void {
     cells.delete(from, 1);
     cells.insert(to < 0 ? cells.length : to, [copy]);
   });
-}
-
-/** A seeded PRNG (mulberry32), so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Resolves once `check` holds, re-evaluated after every transaction of any of the docs. */
