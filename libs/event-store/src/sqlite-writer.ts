@@ -80,7 +80,7 @@ export class SqliteWriter {
     if (this.failure) return Promise.reject(this.failure);
     const seq = ++this.seq;
     return new Promise<T>((resolve, reject) => {
-      this.waiting.set(seq, { resolve: (result) => resolve(result as T), reject });
+      this.waiting.set(seq, { resolve: resolve as (result: unknown) => void, reject });
       this.worker.postMessage({ ...request, seq });
     });
   }
