@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { socketIoClient, waitForDoc } from '../support/collab-clients.js';
-import { connectSocket, nextOn as next, processesMentioning } from '../support/kernel-clients.js';
+import { connectSocket, nextOn as next, processesMentioning, recordOn } from '../support/kernel-clients.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 interface ApiEvent {
@@ -82,17 +82,15 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     return socket;
   };
 
-  /** Resolves with the notebook event that finishes the cell's execution (the projector's last write). */
-  const finished = (events: Socket, cellId: string, executionId?: string) =>
-    next<ApiEvent>(
-      events,
-      'event',
-      (event) =>
-        event.actor.startsWith('kernel:') &&
-        event.cell_ids.includes(cellId) &&
-        FINISHED.has(String(event.data.execution_status)) &&
-        (executionId === undefined || event.data.execution_id === executionId),
-    );
+  /**
+   * Whether a notebook event is the projector's last write of this execution of the cell. The execution id
+   * matters: a subscription replays the log, where the cell's earlier executions finished too.
+   */
+  const finishes = (event: ApiEvent, cellId: string, executionId: string) =>
+    event.actor.startsWith('kernel:') &&
+    event.cell_ids.includes(cellId) &&
+    FINISHED.has(String(event.data.execution_status)) &&
+    event.data.execution_id === executionId;
 
   const execute = async (notebookId: string, cellId: string, token = alice): Promise<string> => {
     const response = await api().post(`/api/notebooks/${notebookId}/cells/${cellId}/execute`).set(as(token)).send({}).expect(202);
@@ -102,9 +100,9 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
   /** Executes a cell and waits until its final state is in the notebook; answers the cell as GET returns it. */
   const run = async (notebookId: string, cellId: string): Promise<Cell> => {
     const events = await watch(notebookId);
-    const done = finished(events, cellId);
-    await execute(notebookId, cellId);
-    await done;
+    const seen = recordOn<ApiEvent>(events, 'event');
+    const executionId = await execute(notebookId, cellId);
+    await seen((event) => finishes(event, cellId, executionId));
     events.disconnect();
     const notebook = await api().get(`/api/notebooks/${notebookId}`).set(as(alice)).expect(200);
     return (notebook.body.content.cells as Cell[]).find((cell) => cell.id === cellId)!;
@@ -137,7 +135,8 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     const { id } = await notebookWith();
     const started = await api().post(`/api/notebooks/${id}/kernel`).set(as(alice)).send({ name: 'python3' }).expect(201);
     expect(started.body.kernel.name).toBe('python3');
-    expect(['idle', 'busy']).toContain(started.body.kernel.execution_state);
+    // Start resolves once every readiness probe is answered: the kernel is idle, not busy with them.
+    expect(started.body.kernel.execution_state).toBe('idle');
     const again = await api().post(`/api/notebooks/${id}/kernel`).set(as(alice)).send({ name: 'python3' }).expect(200);
     expect(again.body.kernel.id).toBe(started.body.kernel.id);
     const list = await api().get('/api/kernels').set(as(alice)).expect(200);
@@ -182,39 +181,43 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     const { id, cells } = await notebookWith('name = input("who? ")\nprint("hi", name)');
     await api().post(`/api/notebooks/${id}/input`).set(as(alice)).send({ value: 'nobody asked' }).expect(409);
     const events = await watch(id);
-    const asked = next<ApiEvent>(events, 'event', (event) => event.type === 'kernel.message' && event.data.msg_type === 'input_request');
-    const done = finished(events, cells[0]);
+    const seen = recordOn<ApiEvent>(events, 'event');
     const executionId = await execute(id, cells[0]);
-    const prompt = await asked;
+    // The kernel is started on demand and asks at once: stdin must be connected before start resolves, or the prompt is lost.
+    const prompt = await seen((event) => event.type === 'kernel.message' && event.data.msg_type === 'input_request');
     expect(prompt.cell_ids).toEqual([cells[0]]);
+    expect(prompt.data.parent_msg_id).toBe(executionId);
     expect((prompt.data.content as { prompt: string }).prompt).toBe('who? ');
     await api().post(`/api/notebooks/${id}/input`).set(as(alice)).send({ value: 'alice' }).expect(204);
-    const last = await done;
-    expect(last.data.execution_id).toBe(executionId);
+    expect((await seen((event) => finishes(event, cells[0], executionId))).data.execution_status).toBe('ok');
     const { body } = await api().get(`/api/notebooks/${id}/cells/${cells[0]}`).set(as(alice)).expect(200);
     expect(textOf(body.cell.outputs.at(-1))).toContain('hi alice');
     await api().post(`/api/notebooks/${id}/input`).set(as(alice)).send({ value: 'late' }).expect(409);
   });
 
   it('interrupts `while True: pass` and restarts the kernel: counts start again at 1, outputs stay', async () => {
-    const { id, cells } = await notebookWith('while True: pass', 'x = 1\nx');
+    const { id, cells } = await notebookWith('print("looping", flush=True)\nwhile True: pass', 'x = 1\nx');
     const kernelId = (await api().post(`/api/notebooks/${id}/kernel`).set(as(alice)).send({}).expect(201)).body.kernel.id as string;
     const raw = await connect('/kernels');
-    expect(await raw.emitWithAck('subscribe', { kernel_id: kernelId, msg_types: ['execute_input'] })).toMatchObject({ ok: true });
+    // Interrupted once its own output shows it runs: a SIGINT that lands while ipykernel still prepares the
+    // cell (right after execute_input) is caught by the kernel, which then goes idle without an execute_reply.
+    expect(await raw.emitWithAck('subscribe', { kernel_id: kernelId, msg_types: ['stream'] })).toMatchObject({ ok: true });
     const events = await watch(id);
+    const seen = recordOn<ApiEvent>(events, 'event');
     const running = next<RawMessage>(raw, 'message');
-    const done = finished(events, cells[0]);
-    await execute(id, cells[0]);
+    const loop = await execute(id, cells[0]);
     await running;
     await api().post(`/api/notebooks/${id}/kernel/interrupt`).set(as(alice)).expect(204);
-    expect((await done).data.execution_status).toBe('error');
+    expect((await seen((event) => finishes(event, cells[0], loop))).data.execution_status).toBe('error');
     const interrupted = (await api().get(`/api/notebooks/${id}/cells/${cells[0]}`).set(as(alice)).expect(200)).body.cell as Cell;
     expect(interrupted.outputs.at(-1)).toMatchObject({ output_type: 'error', ename: 'KeyboardInterrupt' });
 
     expect((await run(id, cells[1])).execution_count).toBe(2);
-    const restarted = next<{ execution_state: string }>(raw, 'status', (status) => status.execution_state === 'idle');
+    const statuses = recordOn<{ execution_state: string }>(raw, 'status');
     await api().post(`/api/notebooks/${id}/kernel/restart`).set(as(alice)).expect(204);
-    await restarted;
+    await statuses((status) => status.execution_state === 'restarting');
+    await statuses((status) => status.execution_state === 'idle');
+    expect((await api().post(`/api/notebooks/${id}/kernel`).set(as(alice)).send({}).expect(200)).body.kernel).toMatchObject({ id: kernelId, execution_state: 'idle' });
     const after = await run(id, cells[1]);
     expect(after.execution_count).toBe(1);
     const kept = (await api().get(`/api/notebooks/${id}/cells/${cells[0]}`).set(as(alice)).expect(200)).body.cell as Cell;
@@ -258,20 +261,23 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     const shell = await connect('/kernels', bob);
     expect(await shell.emitWithAck('subscribe', { kernel_id: kernelId })).toMatchObject({ ok: false, error: 'FORBIDDEN' });
     const shellSocket = await connect('/kernels');
-    expect(await streams.emitWithAck('subscribe', { kernel_id: kernelId, msg_types: ['stream'] })).toEqual({ ok: true, execution_state: expect.stringMatching(/^(idle|busy)$/) });
-    expect(await shellSocket.emitWithAck('subscribe', { kernel_id: kernelId, channels: ['shell'] })).toMatchObject({ ok: true });
+    // Listening before subscribing: the status sent at subscribe may come in the same read as the ack.
     const seen: { streams: RawMessage[]; shell: RawMessage[]; states: string[] } = { streams: [], shell: [], states: [] };
     streams.on('message', (m: RawMessage) => seen.streams.push(m));
     shellSocket.on('message', (m: RawMessage) => seen.shell.push(m));
     streams.on('status', (s: { execution_state: string }) => seen.states.push(s.execution_state));
+    const statuses = recordOn<{ kernel_id: string; execution_state: string }>(streams, 'status');
+    expect(await streams.emitWithAck('subscribe', { kernel_id: kernelId, msg_types: ['stream'] })).toEqual({ ok: true, execution_state: 'idle' });
+    expect(await shellSocket.emitWithAck('subscribe', { kernel_id: kernelId, channels: ['shell'] })).toMatchObject({ ok: true });
+    await statuses();
     const reply = next<RawMessage>(shellSocket, 'message', (m) => m.msg_type === 'execute_reply');
-    const idle = next<{ kernel_id: string; execution_state: string }>(streams, 'status', (s) => s.execution_state === 'idle');
     const executionId = await execute(id, cells[0]);
-    await Promise.all([reply, idle]);
+    await statuses((s) => s.execution_state === 'busy');
+    await Promise.all([reply, statuses((s) => s.execution_state === 'idle')]);
     expect(seen.streams.map((m) => [m.channel, m.msg_type])).toEqual([['iopub', 'stream']]);
     expect(seen.streams[0].content.text).toBe('threaded\n');
     expect(seen.shell.every((m) => m.channel === 'shell')).toBe(true);
-    expect(seen.states).toEqual(['busy', 'idle']);
+    expect(seen.states).toEqual(['idle', 'busy', 'idle']);
     const models = await api().get(`/api/kernels/${kernelId}`).set(as(alice)).expect(200);
     expect(models.body.connections).toBe(2);
 
@@ -288,8 +294,7 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
 
   it('runs standalone kernels in Jupyter Server’s shapes, visible and usable only by their starter', async () => {
     const started = await api().post('/api/kernels').set(as(bob)).send({ name: 'python3' }).expect(201);
-    // Just after start the kernel may still be busy with its startup requests, as in Jupyter Server.
-    expect(started.body).toMatchObject({ name: 'python3', execution_state: expect.stringMatching(/^(idle|busy)$/), connections: 0 });
+    expect(started.body).toMatchObject({ name: 'python3', execution_state: 'idle', connections: 0 });
     const kernelId = started.body.id as string;
     expect((await api().get('/api/kernels').set(as(bob)).expect(200)).body.map((k: { id: string }) => k.id)).toContain(kernelId);
     expect((await api().get('/api/kernels').set(as(alice)).expect(200)).body.map((k: { id: string }) => k.id)).not.toContain(kernelId);
@@ -297,7 +302,7 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     await api().delete(`/api/kernels/${kernelId}`).set(as(alice)).expect(403);
     await api().post(`/api/kernels/${kernelId}/interrupt`).set(as(bob)).expect(204);
     const restarted = await api().post(`/api/kernels/${kernelId}/restart`).set(as(bob)).expect(200);
-    expect(restarted.body).toMatchObject({ id: kernelId, execution_state: expect.stringMatching(/^(idle|busy)$/) });
+    expect(restarted.body).toMatchObject({ id: kernelId, execution_state: 'idle' });
     await api().delete(`/api/kernels/${kernelId}`).set(as(bob)).expect(204);
     await api().get(`/api/kernels/${kernelId}`).set(as(bob)).expect(404);
     await api().post('/api/kernels').set(as(bob)).send({ name: 'no-such-kernel' }).expect(422);

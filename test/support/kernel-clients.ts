@@ -36,3 +36,29 @@ export async function connectSocket(url: string, namespace: string, token: strin
   });
   return socket;
 }
+
+/**
+ * Records every payload of `name` on a socket from now on. The function returned resolves with the
+ * first payload after the last one it resolved with that matches, whether it came already or comes later.
+ */
+export function recordOn<T>(socket: Socket, name: string): (matches?: (payload: T) => boolean) => Promise<T> {
+  const seen: T[] = [];
+  const waiting = new Set<() => void>();
+  let consumed = 0;
+  socket.on(name, (payload: T) => {
+    seen.push(payload);
+    for (const check of [...waiting]) check();
+  });
+  return (matches = () => true) =>
+    new Promise((resolve) => {
+      const check = () => {
+        const index = seen.findIndex((payload, i) => i >= consumed && matches(payload));
+        if (index < 0) return;
+        waiting.delete(check);
+        consumed = index + 1;
+        resolve(seen[index]);
+      };
+      waiting.add(check);
+      check();
+    });
+}

@@ -18,6 +18,7 @@ export class ZmqKernelConnection implements KernelConnection {
   private readonly codec: WireCodec;
   private sockets: Partial<Record<RequestChannel, Dealer>> & { iopub?: Subscriber } = {};
   private readonly sending = new Map<Socket, Promise<void>>();
+  private handshakes: Promise<void> = new Promise(() => undefined);
 
   constructor(
     private readonly info: ConnectionInfo,
@@ -33,10 +34,23 @@ export class ZmqKernelConnection implements KernelConnection {
     return this.codec.rejected;
   }
 
+  /**
+   * Resolves once shell, control and stdin have each completed a ZMTP handshake with the kernel. Until
+   * then the kernel's ROUTER does not know our identity on that channel and drops what it sends us
+   * there (an `input_request` on stdin would be lost and the kernel would wait forever). Never
+   * resolves before `connect`.
+   */
+  get handshaken(): Promise<void> {
+    return this.handshakes;
+  }
+
   /** Opens the four message sockets and starts reading them. */
   connect(): Promise<void> {
+    const handshakes: Promise<void>[] = [];
     const dealer = (port: number): Dealer => {
       const socket = new Dealer({ ...DEALER_OPTIONS, routingId: this.identity });
+      // Observed before connecting, so the first handshake is not missed.
+      handshakes.push(new Promise((resolve) => socket.events.on('handshake', () => resolve())));
       socket.connect(endpoint(this.info, port));
       return socket;
     };
@@ -49,6 +63,7 @@ export class ZmqKernelConnection implements KernelConnection {
       stdin: dealer(this.info.stdin_port),
       iopub,
     };
+    this.handshakes = Promise.all(handshakes).then(() => undefined);
     for (const channel of ['shell', 'control', 'stdin', 'iopub'] as const) void this.read(channel);
     return Promise.resolve();
   }

@@ -73,7 +73,10 @@ interface Session {
   /** Set once we stop the process ourselves (or gave it up as dead): its exit is then no surprise. */
   ending: boolean;
   ready: boolean;
-  sawIopub: boolean;
+  /** Whether shell, control and stdin completed their ZMTP handshake. */
+  handshaken: boolean;
+  /** The readiness probes (kernel_info_request) sent and not known to be answered, oldest first. */
+  probes: Map<string, { replied: boolean; idle: boolean }>;
   sawInfoReply: boolean;
   readinessChanged: (() => void) | null;
 }
@@ -260,7 +263,19 @@ export class ZmqKernel {
       (error) => this.died(session, { code: null, signal: null }, `channel failure: ${error.message}`),
     );
     const kernelProcess = KernelProcess.spawn({ argv, env, cwd: this.options.cwd });
-    const session: Session = { process: kernelProcess, info, connectionFile, connection, heartbeat: null, ending: false, ready: false, sawIopub: false, sawInfoReply: false, readinessChanged: null };
+    const session: Session = {
+      process: kernelProcess,
+      info,
+      connectionFile,
+      connection,
+      heartbeat: null,
+      ending: false,
+      ready: false,
+      handshaken: false,
+      probes: new Map(),
+      sawInfoReply: false,
+      readinessChanged: null,
+    };
     this.session = session;
     void session.process.exited.then((exit) => {
       if (!session.ending) this.died(session, exit, 'the kernel process exited');
@@ -280,17 +295,22 @@ export class ZmqKernel {
     this.queue.resume();
   }
 
-  // Ready = a kernel_info_reply on shell and any iopub message: until both, a lost iopub subscription would lose output.
+  // Ready = shell, control and stdin handshaken (else the kernel drops an early input_request) and a
+  // readiness probe answered with its reply and its idle status on iopub (else a lost iopub subscription
+  // would lose output). Probes are resent until then; ready waits for all of them, so none is answered
+  // after ready: the kernel is idle and quiet when start or restart resolves.
   private awaitReady(session: Session): Promise<void> {
     const timeoutMs = this.options.startupTimeoutMs ?? 60_000;
     return new Promise((resolve, reject) => {
       const nudge = () => {
-        if (!session.sawInfoReply || !session.sawIopub) session.connection.handleIncoming(createMessage(this.origin, 'shell', 'kernel_info_request', {})).catch(() => undefined);
+        if (session.sawInfoReply && session.probes.size === 0) return;
+        const probe = createMessage(this.origin, 'shell', 'kernel_info_request', {});
+        session.probes.set(probe.header.msg_id, { replied: false, idle: false });
+        session.connection.handleIncoming(probe).catch(() => undefined);
       };
       const retry = setInterval(nudge, this.options.readinessRetryMs ?? 200);
       const deadline = setTimeout(() => {
-        const missing = session.sawInfoReply ? 'no iopub message' : 'no kernel_info_reply';
-        finish(new KernelStartupError(`kernel ${this.name} did not become ready: ${missing} within ${timeoutMs / 1000} s`));
+        finish(new KernelStartupError(`kernel ${this.name} did not become ready: ${readiness(session)} within ${timeoutMs / 1000} s`));
       }, timeoutMs);
       const finish = (error?: Error) => {
         clearInterval(retry);
@@ -299,7 +319,11 @@ export class ZmqKernel {
         if (error) reject(error);
         else resolve();
       };
-      session.readinessChanged = () => session.sawInfoReply && session.sawIopub && finish();
+      session.readinessChanged = () => readiness(session) === null && finish();
+      void session.connection.handshaken.then(() => {
+        session.handshaken = true;
+        session.readinessChanged?.();
+      });
       // The exit is reported once stderr is read to its end (bounded by the deadline, should a child keep it open).
       void session.process.exited.then(async (exit) => {
         await session.process.stderrClosed;
@@ -329,7 +353,6 @@ export class ZmqKernel {
   private track(session: Session, message: JupyterMessage): void {
     const type = message.header.msg_type;
     if (message.channel === 'iopub') {
-      session.sawIopub = true;
       if (type === 'status') this.trackStatus(session, message);
     } else if (message.channel === 'shell' && type === 'kernel_info_reply') {
       session.sawInfoReply = true;
@@ -338,6 +361,7 @@ export class ZmqKernel {
       const { prompt, password } = message.content;
       this.input = { request: message, prompt: typeof prompt === 'string' ? prompt : '', password: password === true, executionId: parentMsgId(message) };
     }
+    if (!session.ready) trackProbe(session, message);
     this.queue.observe(message);
     session.readinessChanged?.();
   }
@@ -403,6 +427,30 @@ export class ZmqKernel {
     const run = this.operations.then(operation, operation);
     this.operations = run.catch(() => undefined);
     return run;
+  }
+}
+
+// What the session still lacks to be ready, or null when it is ready.
+function readiness(session: Session): string | null {
+  if (!session.sawInfoReply) return 'no kernel_info_reply';
+  if (!session.handshaken) return 'no handshake on shell, control and stdin';
+  if (session.probes.size > 0) return 'no idle status on iopub for every kernel_info_request';
+  return null;
+}
+
+// Marks a readiness probe's reply or idle status. A probe with both is done, and so is every earlier one:
+// the kernel answers shell requests in order and each channel keeps its order (an early probe's status
+// may have been published before our iopub subscription took effect, and is never seen).
+function trackProbe(session: Session, message: JupyterMessage): void {
+  const id = parentMsgId(message);
+  const probe = id === null ? undefined : session.probes.get(id);
+  if (!probe) return;
+  if (message.channel === 'shell' && message.header.msg_type === 'kernel_info_reply') probe.replied = true;
+  if (message.channel === 'iopub' && message.header.msg_type === 'status' && message.content.execution_state === 'idle') probe.idle = true;
+  if (!probe.replied || !probe.idle) return;
+  for (const earlier of session.probes.keys()) {
+    session.probes.delete(earlier);
+    if (earlier === id) return;
   }
 }
 

@@ -121,8 +121,10 @@ describe(ZmqKernel.name, () => {
   });
 
   it('interrupts an endless loop with SIGINT: KeyboardInterrupt, and the queue behind it is aborted', async () => {
-    const running = nextMessage(kernel, (message) => message.header.msg_type === 'execute_input');
-    const loop = kernel.execute('while True: pass');
+    // Waits for the loop's own output, not execute_input: a SIGINT that lands while ipykernel still prepares
+    // the cell is caught by the kernel itself, which then goes idle without any execute_reply.
+    const running = nextMessage(kernel, (message) => message.header.msg_type === 'stream');
+    const loop = kernel.execute("print('looping', flush=True)\nwhile True: pass");
     const behind = kernel.execute("print('never')");
     await running;
     expect(kernel.executionState).toBe('busy');

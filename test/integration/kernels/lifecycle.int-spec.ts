@@ -1,5 +1,5 @@
 import type { KernelLifecycleEventData } from '@palimpsest/contracts';
-import { KernelStartupError, ZmqKernel } from '@palimpsest/kernels';
+import { type JupyterMessage, KernelStartupError, parentMsgId, ZmqKernel } from '@palimpsest/kernels';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KernelFixture, nextLifecycle, nextMessage, processExists, python3Spec } from './kernel.fixture.js';
@@ -37,6 +37,24 @@ describe(`${ZmqKernel.name} lifecycle`, () => {
     const after = await kernel.execute("'x' in globals()").done;
     expect(after.executionCount).toBe(1);
     expect(after.outputs[0]).toMatchObject({ data: { 'text/plain': 'False' } });
+  });
+
+  it('is idle and quiet once start and restart resolve: every readiness probe is answered before, none after', async () => {
+    const kernel = fixture.create();
+    const heard: JupyterMessage[] = [];
+    kernel.onMessage((message, direction) => direction === 'from_kernel' && heard.push(message));
+    const firstAnswersOnly = async () => {
+      expect(kernel.executionState).toBe('idle');
+      heard.length = 0;
+      const execution = kernel.execute('1');
+      await execution.done;
+      // The kernel answers in order: a probe still pending at ready would be heard before this execution.
+      expect(heard.filter((message) => parentMsgId(message) !== execution.msgId).map((message) => message.header.msg_type)).toEqual([]);
+    };
+    await kernel.start();
+    await firstAnswersOnly();
+    await kernel.restart();
+    await firstAnswersOnly();
   });
 
   it('reports a kernel killed with SIGKILL as died with the signal, and aborts its running execution', async () => {
