@@ -2,6 +2,7 @@ import type { LoggedEvent } from '@palimpsest/contracts';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { planBatch, type AppendOutcome, type ExistingRow, type PendingAppend, type StreamHead } from './batch-plan.js';
+import type { SqliteWriter } from './sqlite-writer.js';
 import type { DocCheckpoint, ReadQuery } from './event-store.js';
 import type { ChainRow, LogDialect } from './log-dialect.js';
 import { chainRowsQuery, EVENT_COLUMNS, type ChainEventRow, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
@@ -12,29 +13,23 @@ function nativeHandle(dataSource: DataSource): BetterSqlite3.Database {
 }
 
 /**
- * SQLite through TypeORM's better-sqlite3 driver. better-sqlite3 is synchronous, so a whole batch
- * (BEGIN IMMEDIATE .. COMMIT) runs without yielding: nothing else can read the open transaction,
- * and rowid order is commit order, so `position > n` readers never skip an event.
+ * SQLite through TypeORM's better-sqlite3 driver. Reads run on the main connection (WAL: they never
+ * wait for a writer). Every write goes through the writer thread (SqliteWriter), the database's only
+ * writer, so rowid order is commit order and `position > n` readers never skip an event, and no
+ * COMMIT's fsync ever blocks the event loop. A batch is one BEGIN IMMEDIATE .. COMMIT on that thread,
+ * planned here between its two steps.
  */
 export class SqliteDialect implements LogDialect {
   private readonly db: BetterSqlite3.Database;
   private readonly statements;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly writer: SqliteWriter,
+  ) {
     this.db = nativeHandle(dataSource);
     const db = this.db;
     this.statements = {
-      head: db.prepare<[string], { stream_version: number; hash: Buffer }>(
-        'SELECT stream_version, hash FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1',
-      ),
-      byId: db.prepare<[string], { position: number; event_id: string; stream_id: string; stream_version: number; type: string; data: Buffer; metadata: Buffer }>(
-        'SELECT position, event_id, stream_id, stream_version, type, data, metadata FROM events WHERE event_id = ?',
-      ),
-      insert: db.prepare(
-        `INSERT INTO events (event_id, stream_id, stream_version, type, data_encoding, data, metadata, actor, notebook_id, recorded_at, prev_hash, hash)
-         VALUES (@id, @stream, @version, @type, @encoding, @data, @metadata, @actor, @notebookId, @recordedAt, @prevHash, @hash)`,
-      ),
-      insertCell: db.prepare('INSERT INTO event_cells (cell_id, position) VALUES (?, ?)'),
       stream: db.prepare<[string, number, number], EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND stream_version BETWEEN ? AND ? ORDER BY stream_version`,
       ),
@@ -43,48 +38,38 @@ export class SqliteDialect implements LogDialect {
       versionAt: db.prepare<[string, number], { v: number | null }>(
         'SELECT MAX(stream_version) AS v FROM events WHERE stream_id = ? AND recorded_at <= ?',
       ),
-      begin: db.prepare('BEGIN IMMEDIATE'),
-      commit: db.prepare('COMMIT'),
-      rollback: db.prepare('ROLLBACK'),
     };
   }
 
-  commitBatch(batch: readonly PendingAppend[]): Promise<AppendOutcome[]> {
-    const s = this.statements;
-    s.begin.run();
+  async commitBatch(batch: readonly PendingAppend[]): Promise<AppendOutcome[]> {
+    const streams = [...new Set(batch.map((p) => p.request.stream))];
+    const ids = batch.flatMap((p) => p.events.map((e) => e.id));
+    const read = await this.writer.begin(streams, ids);
     try {
-      const heads = new Map<string, StreamHead>();
-      for (const stream of new Set(batch.map((p) => p.request.stream))) {
-        const row = s.head.get(stream);
-        heads.set(stream, row ? { version: row.stream_version, hash: row.hash } : { version: 0, hash: null });
-      }
+      const heads = new Map<string, StreamHead>(
+        streams.map((stream, i) => {
+          const row = read.heads[i];
+          return [stream, row ? { version: row.stream_version, hash: Buffer.from(row.hash) } : { version: 0, hash: null }];
+        }),
+      );
       const existing = new Map<string, ExistingRow>();
-      for (const pending of batch) {
-        for (const event of pending.events) {
-          const row = s.byId.get(event.id);
-          if (row) {
-            existing.set(event.id, {
-              position: row.position,
-              id: row.event_id,
-              stream: row.stream_id,
-              version: row.stream_version,
-              type: row.type,
-              data: row.data,
-              metadata: row.metadata,
-            });
-          }
-        }
+      for (const row of read.existing) {
+        if (!row) continue;
+        existing.set(row.event_id, {
+          position: row.position,
+          id: row.event_id,
+          stream: row.stream_id,
+          version: row.stream_version,
+          type: row.type,
+          data: Buffer.from(row.data),
+          metadata: Buffer.from(row.metadata),
+        });
       }
       const plan = planBatch(batch, heads, existing, Date.now());
-      const positions = plan.rows.map((row) => {
-        const position = Number(s.insert.run(row).lastInsertRowid);
-        for (const cellId of new Set(row.cellIds)) s.insertCell.run(cellId, position);
-        return position;
-      });
-      s.commit.run();
-      return Promise.resolve(plan.outcomes(positions));
+      const positions = plan.rows.length > 0 ? await this.writer.insertAndCommit(plan.rows) : (await this.writer.rollback(), []);
+      return plan.outcomes(positions);
     } catch (error) {
-      if (this.db.inTransaction) s.rollback.run();
+      await this.writer.rollback().catch(() => undefined);
       throw error;
     }
   }
@@ -120,16 +105,14 @@ export class SqliteDialect implements LogDialect {
 
   run<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
     const statement = this.db.prepare<unknown[], T>(sql);
-    if (statement.reader) return Promise.resolve(statement.all(...params));
-    statement.run(...params);
-    return Promise.resolve([]);
+    return statement.reader ? Promise.resolve(statement.all(...params)) : this.writer.exec<T>(sql, params);
   }
 
-  saveCheckpoint(checkpoint: Omit<DocCheckpoint, 'createdAt'>, createdAt: number): Promise<void> {
-    this.db
-      .prepare('INSERT OR IGNORE INTO doc_checkpoints (stream_id, stream_version, position, state, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(checkpoint.stream, checkpoint.version, checkpoint.position, Buffer.from(checkpoint.state), createdAt);
-    return Promise.resolve();
+  async saveCheckpoint(checkpoint: Omit<DocCheckpoint, 'createdAt'>, createdAt: number): Promise<void> {
+    await this.writer.exec(
+      'INSERT OR IGNORE INTO doc_checkpoints (stream_id, stream_version, position, state, created_at) VALUES (?, ?, ?, ?, ?)',
+      [checkpoint.stream, checkpoint.version, checkpoint.position, checkpoint.state, createdAt],
+    );
   }
 
   latestCheckpoint(stream: string, atVersion: number | undefined): Promise<DocCheckpoint | null> {
@@ -144,6 +127,7 @@ export class SqliteDialect implements LogDialect {
   }
 
   async close(): Promise<void> {
+    await this.writer.close();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }

@@ -24,6 +24,7 @@ import type { LogDialect } from './log-dialect.js';
 import { PostgresDialect } from './postgres-dialect.js';
 import { whereClause } from './row-mapping.js';
 import { SqliteDialect } from './sqlite-dialect.js';
+import { SqliteWriter } from './sqlite-writer.js';
 import { SealTable, sealSignature } from './stream-seals.js';
 
 /** Configuration of the TypeORM event store; every field has a documented default. */
@@ -103,8 +104,8 @@ export class TypeOrmEventStore extends EventStore {
         migrations: config.migrations,
         migrationsTableName: 'schema_migrations',
         prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+          // Migrations run on this connection; afterwards it only reads, and the writer thread writes.
           db.pragma('journal_mode = WAL');
-          // FULL: a commit is on disk before it is acknowledged, even across power loss.
           db.pragma('synchronous = FULL');
           db.pragma('busy_timeout = 5000');
         },
@@ -113,7 +114,7 @@ export class TypeOrmEventStore extends EventStore {
     await dataSource.initialize();
     if (postgres) await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${config.postgresSchema}"`);
     await dataSource.runMigrations({ transaction: 'each' });
-    const dialect = postgres ? new PostgresDialect(dataSource) : new SqliteDialect(dataSource);
+    const dialect = postgres ? new PostgresDialect(dataSource) : new SqliteDialect(dataSource, new SqliteWriter(config.sqlitePath));
     const store = new TypeOrmEventStore(dialect, config);
     store.tail.start(await dialect.headPosition());
     if (dialect instanceof PostgresDialect) await dialect.watchCommits(() => void store.tail.wake());
