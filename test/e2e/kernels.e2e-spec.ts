@@ -254,6 +254,38 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     expect(requests.map((event) => [event.data.msg_type, event.actor])).toEqual([['complete_request', 'alice']]);
   });
 
+  it('executes cells and scratch code over Socket.IO /kernels; bad bodies and viewers are refused and nothing is sent', async () => {
+    const { id, cells } = await notebookWith('print("over socket.io")');
+    await api().put(`/api/notebooks/${id}/members/bob`).set(as(alice)).send({ role: 'viewer' }).expect(200);
+    const kernels = await connect('/kernels');
+    const events = await watch(id);
+    const seen = recordOn<ApiEvent>(events, 'event');
+    const cellRun = (await kernels.emitWithAck('execute', { notebook_id: id, cell_id: cells[0] })) as { ok: boolean; execution_id: string };
+    expect(cellRun.ok).toBe(true);
+    await seen((event) => finishes(event, cells[0], cellRun.execution_id));
+    const { body } = await api().get(`/api/notebooks/${id}/cells/${cells[0]}`).set(as(alice)).expect(200);
+    expect(textOf(body.cell.outputs[0])).toBe('over socket.io\n');
+
+    const scratch = (await kernels.emitWithAck('execute', { notebook_id: id, code: '6 * 7' })) as { ok: boolean; execution_id: string };
+    const result = await seen((event) => event.data.msg_type === 'execute_result' && event.data.parent_msg_id === scratch.execution_id);
+    expect((result.data.content as { data: Record<string, string> }).data['text/plain']).toBe('42');
+    const replied = await seen((event) => event.data.msg_type === 'execute_reply' && event.data.parent_msg_id === scratch.execution_id);
+
+    const viewer = await connect('/kernels', bob);
+    expect(await viewer.emitWithAck('execute', { notebook_id: id, code: 'print(2)' })).toMatchObject({ ok: false, error: 'FORBIDDEN' });
+    expect(await viewer.emitWithAck('execute', { notebook_id: id, cell_id: cells[0] })).toMatchObject({ ok: false, error: 'FORBIDDEN' });
+    expect(await kernels.emitWithAck('execute', { notebook_id: id })).toMatchObject({ ok: false, error: 'BAD_REQUEST' });
+    expect(await kernels.emitWithAck('execute', { notebook_id: id, code: 'x', cell_id: cells[0] })).toMatchObject({ ok: false, error: 'BAD_REQUEST' });
+    expect(await kernels.emitWithAck('execute', { notebook_id: id, code: 42 })).toMatchObject({ ok: false, error: 'BAD_REQUEST' });
+    expect(await kernels.emitWithAck('execute', { notebook_id: id, cell_id: 'no-such-cell' })).toMatchObject({ ok: false, error: 'NOT_FOUND' });
+    expect(await kernels.emitWithAck('execute', 'not an object')).toMatchObject({ ok: false, error: 'BAD_REQUEST' });
+    // A request that does reach the kernel flushes its log: a refused one would be logged before it.
+    await api().post(`/api/notebooks/${id}/kernel/complete`).set(as(alice)).send({ code: 'pri', cursor_pos: 3 }).expect(200);
+    const after = await api().get(`/api/notebooks/${id}/events?type=kernel.message&after=${replied.position}&limit=1000`).set(as(alice)).expect(200);
+    const requests = (after.body.events as ApiEvent[]).filter((event) => event.data.direction === 'to_kernel');
+    expect(requests.map((event) => event.data.msg_type)).toEqual(['complete_request']);
+  });
+
   it('filters the /kernels stream by msg_type and channel, always sends status, and serves the threaded view from the log', async () => {
     const { id, cells } = await notebookWith('print("threaded")');
     const kernelId = (await api().post(`/api/notebooks/${id}/kernel`).set(as(alice)).send({}).expect(201)).body.kernel.id as string;

@@ -20,6 +20,7 @@ import { ReplayGateway } from './realtime/replay.gateway.js';
 import { StreamSealing } from './seal.providers.js';
 import { JupyterKernelsController } from './api/kernels-jupyter.controller.js';
 import { NotebookKernelsController } from './api/kernels.controller.js';
+import { ExecutionRequests } from './api/execution-requests.js';
 import { KERNEL_PROVIDERS } from './api/kernels.providers.js';
 import { KernelsGateway } from './realtime/kernels.gateway.js';
 import { collabConfigFromEnv, type CollabConfig } from './realtime/collab.config.js';
@@ -61,6 +62,7 @@ export class AppModule {
         ReplayGateway,
         StreamSealing,
         ...KERNEL_PROVIDERS,
+        ExecutionRequests,
         KernelsGateway,
         CollabRooms,
         YjsSocketGateway,

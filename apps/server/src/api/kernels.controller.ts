@@ -3,9 +3,9 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { authorize, NotebookAccess } from '@palimpsest/auth';
 import { DomainError } from '@palimpsest/contracts';
 import { KernelGateway, type ManagedKernel } from '@palimpsest/kernels';
-import { NotebookService } from '@palimpsest/notebook';
 import type { Response } from 'express';
 import { CompleteDto, ExecuteCodeDto, HistoryDto, InputReplyDto, InspectDto, StartKernelDto } from './dto/kernels.dto.js';
+import { ExecutionRequests } from './execution-requests.js';
 import { principalOf, type PrincipalRequest } from './principal.js';
 
 /** The kernel model of the notebook endpoints: `{id, name, execution_state}`. */
@@ -20,8 +20,8 @@ function notebookKernelBody(managed: ManagedKernel) {
 export class NotebookKernelsController {
   constructor(
     private readonly kernels: KernelGateway,
-    private readonly notebooks: NotebookService,
     private readonly access: NotebookAccess,
+    private readonly executions: ExecutionRequests,
   ) {}
 
   /** Starts the notebook's kernel: 201 when started, 200 when one already runs. */
@@ -61,21 +61,14 @@ export class NotebookKernelsController {
   @HttpCode(202)
   @ApiOperation({ summary: "Execute a code cell (starts the notebook's default kernel if none runs); 202 {execution_id}" })
   async executeCell(@Param('id') id: string, @Param('cell_id') cellId: string, @Req() request: PrincipalRequest) {
-    const principal = principalOf(request);
-    authorize(this.access, principal, id, 'execute');
-    const { cell } = await this.notebooks.getCell(id, cellId);
-    if (cell.cell_type !== 'code') throw new DomainError('UNPROCESSABLE', `cell ${cellId} is a ${cell.cell_type} cell; only code cells execute`);
-    const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
-    return { execution_id: await this.kernels.executeCell(id, cellId, source, principal.user) };
+    return { execution_id: await this.executions.executeCell(principalOf(request), id, cellId) };
   }
 
   /** Queues scratch code outside any cell (its messages are in the kernel's log; no cell changes). */
   @Post('execute')
   @HttpCode(202)
   async execute(@Param('id') id: string, @Body() body: ExecuteCodeDto, @Req() request: PrincipalRequest) {
-    const principal = principalOf(request);
-    authorize(this.access, principal, id, 'execute');
-    return { execution_id: await this.kernels.executeCode(id, body.code, principal.user) };
+    return { execution_id: await this.executions.executeCode(principalOf(request), id, body.code) };
   }
 
   /** Answers the pending input(); 409 when the notebook's kernel is not waiting for input. */

@@ -5,6 +5,7 @@ import { MessageBus } from '@palimpsest/bus';
 import { DomainError, type BusTopics } from '@palimpsest/contracts';
 import { KernelGateway, rawMessageOf } from '@palimpsest/kernels';
 import type { Namespace, Socket } from 'socket.io';
+import { ExecutionRequests, MAX_CODE_LENGTH } from '../api/execution-requests.js';
 import { authorizeKernel } from '../api/kernels.access.js';
 import { socketAuthMiddleware, type Ack as AckBody, ackError } from './socket-auth.js';
 
@@ -33,10 +34,28 @@ function parseSubscribe(body: unknown): { kernelId: string; channels: Set<string
   return { kernelId: raw.kernel_id, channels: list(raw.channels, 'channels'), msgTypes: list(raw.msg_types, 'msg_types') };
 }
 
+/** What an `execute` body asks for: one of a notebook's code cells, or scratch code in the notebook's kernel. */
+type ExecuteRequest = { notebookId: string; cellId: string } | { notebookId: string; code: string };
+
+/** Checks an `execute` body: `{notebook_id, cell_id}` or `{notebook_id, code}`, exactly one of the two. */
+function parseExecute(body: unknown): ExecuteRequest {
+  const raw = (body ?? {}) as { notebook_id?: unknown; cell_id?: unknown; code?: unknown };
+  if (typeof raw.notebook_id !== 'string' || raw.notebook_id === '') throw new DomainError('BAD_REQUEST', 'notebook_id must be a string');
+  if ((raw.cell_id === undefined) === (raw.code === undefined)) throw new DomainError('BAD_REQUEST', 'give exactly one of cell_id and code');
+  if (raw.cell_id !== undefined) {
+    if (typeof raw.cell_id !== 'string' || raw.cell_id === '') throw new DomainError('BAD_REQUEST', 'cell_id must be a string');
+    return { notebookId: raw.notebook_id, cellId: raw.cell_id };
+  }
+  if (typeof raw.code !== 'string') throw new DomainError('BAD_REQUEST', 'code must be a string');
+  if (raw.code.length > MAX_CODE_LENGTH) throw new DomainError('PAYLOAD_TOO_LARGE', `code may have at most ${MAX_CODE_LENGTH} characters`);
+  return { notebookId: raw.notebook_id, code: raw.code };
+}
+
 /**
  * Socket.IO `/kernels`: the raw message stream of a kernel, filtered by channel and msg_type, and
  * its execution state on `status` whatever the filters say. Messages come from the bus as they pass
- * (the live tap); the durable, resumable view of the same messages is `/events`.
+ * (the live tap); the durable, resumable view of the same messages is `/events`. `execute` queues a
+ * cell or scratch code like the REST endpoints, without an HTTP round trip per request.
  */
 @WebSocketGateway({ namespace: '/kernels', cors: { origin: true } })
 export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnModuleDestroy {
@@ -47,6 +66,7 @@ export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnMod
     private readonly kernels: KernelGateway,
     private readonly access: NotebookAccess,
     private readonly tokens: TokenService,
+    private readonly executions: ExecutionRequests,
     bus: MessageBus,
   ) {
     this.offBus = [bus.subscribe('kernel.message', (payload) => this.relay(payload)), bus.subscribe('kernel.status', (payload) => this.status(payload))];
@@ -77,6 +97,22 @@ export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnMod
       set.add(subscription);
       ack({ ok: true, execution_state: managed.kernel.executionState });
       socket.emit('status', { kernel_id: kernelId, execution_state: managed.kernel.executionState });
+    } catch (error) {
+      ack(ackError(error));
+    }
+  }
+
+  /** Queues a code cell or scratch code (execute right on the notebook); acks `{ok, execution_id}` once it is queued. */
+  @SubscribeMessage('execute')
+  async execute(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack: (response: AckBody) => void): Promise<void> {
+    const { principal } = socket.data as KernelsSocketData;
+    try {
+      const request = parseExecute(body);
+      const executionId =
+        'cellId' in request
+          ? await this.executions.executeCell(principal, request.notebookId, request.cellId)
+          : await this.executions.executeCode(principal, request.notebookId, request.code);
+      ack({ ok: true, execution_id: executionId });
     } catch (error) {
       ack(ackError(error));
     }

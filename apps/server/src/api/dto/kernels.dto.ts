@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, MaxLength, Min } from 'class-validator';
+import { MAX_CODE_LENGTH } from '../execution-requests.js';
 
 /** Body of POST /api/notebooks/:id/kernel and POST /api/kernels. */
 export class StartKernelDto {
@@ -14,7 +15,7 @@ export class StartKernelDto {
 export class ExecuteCodeDto {
   @ApiProperty({ example: 'print(1 + 1)' })
   @IsString()
-  @MaxLength(1024 * 1024)
+  @MaxLength(MAX_CODE_LENGTH)
   code!: string;
 }
 
@@ -30,7 +31,7 @@ export class InputReplyDto {
 export class CompleteDto {
   @ApiProperty({ example: 'import o' })
   @IsString()
-  @MaxLength(1024 * 1024)
+  @MaxLength(MAX_CODE_LENGTH)
   code!: string;
 
   @ApiProperty({ example: 8 })
