@@ -1,11 +1,17 @@
 import type { LoggedEvent } from '@palimpsest/contracts';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
-import { planBatch, type AppendOutcome, type ExistingRow, type PendingAppend, type StreamHead } from './batch-plan.js';
+import { planBatch, type AppendOutcome, type ExistingRow, type PendingAppend, type RowToInsert, type StreamHead } from './batch-plan.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 import type { DocCheckpoint, ReadQuery } from './event-store.js';
 import type { ChainRow, LogDialect } from './log-dialect.js';
 import { chainRowsQuery, EVENT_COLUMNS, type ChainEventRow, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
+
+/** How many stream heads the dialect remembers (the oldest is forgotten first). */
+const MAX_CACHED_HEADS = 10_000;
+
+/** How many distinct read queries keep their prepared statement (filters vary; the oldest goes first). */
+const MAX_CACHED_STATEMENTS = 200;
 
 /** The underlying better-sqlite3 handle of a TypeORM data source. */
 function nativeHandle(dataSource: DataSource): BetterSqlite3.Database {
@@ -17,11 +23,19 @@ function nativeHandle(dataSource: DataSource): BetterSqlite3.Database {
  * wait for a writer). Every write goes through the writer thread (SqliteWriter), the database's only
  * writer, so rowid order is commit order and `position > n` readers never skip an event, and no
  * COMMIT's fsync ever blocks the event loop. A batch is one BEGIN IMMEDIATE .. COMMIT on that thread,
- * planned here between its two steps.
+ * planned here: in one trip when the heads of its streams are known and its ids are fresh, otherwise
+ * between a first step that reads them and a second that inserts and commits.
  */
 export class SqliteDialect implements LogDialect {
   private readonly db: BetterSqlite3.Database;
   private readonly statements;
+  /**
+   * The head of every stream this process appended to or read, as committed. The writer thread is the
+   * database's only writer, so these stay exact; a stale one (a write from elsewhere) makes the fast
+   * path fail on the UNIQUE(stream, version) index and the batch is decided again from the database.
+   */
+  private readonly heads = new Map<string, StreamHead>();
+  private readonly readStatements = new Map<string, BetterSqlite3.Statement<unknown[], unknown>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -43,6 +57,43 @@ export class SqliteDialect implements LogDialect {
 
   async commitBatch(batch: readonly PendingAppend[]): Promise<AppendOutcome[]> {
     const streams = [...new Set(batch.map((p) => p.request.stream))];
+    const heads = this.cachedHeads(batch, streams);
+    if (heads) {
+      // One trip to the writer: no read is needed, since the heads are known and no id can exist yet.
+      const plan = planBatch(batch, heads, new Map(), Date.now());
+      try {
+        const outcomes = plan.outcomes(await this.writer.writeAll(plan.rows));
+        this.remember(plan.rows);
+        return outcomes;
+      } catch {
+        // A head moved behind this process's back (a UNIQUE violation) or the write failed: forget the
+        // heads and decide the batch again from what the database holds.
+        this.heads.clear();
+      }
+    }
+    return this.commitRead(batch, streams);
+  }
+
+  /** The heads of every stream of the batch when all are known and every event id was generated here; null otherwise. */
+  private cachedHeads(batch: readonly PendingAppend[], streams: readonly string[]): Map<string, StreamHead> | null {
+    if (!batch.every((pending) => pending.events.every((event) => event.generatedId))) return null;
+    const heads = new Map<string, StreamHead>();
+    for (const stream of streams) {
+      const head = this.heads.get(stream);
+      if (!head) return null;
+      heads.set(stream, head);
+    }
+    return heads;
+  }
+
+  /** Records the heads a committed batch left behind. */
+  private remember(rows: readonly RowToInsert[]): void {
+    for (const row of rows) this.heads.set(row.stream, { version: row.version, hash: row.hash });
+    if (this.heads.size > MAX_CACHED_HEADS) this.heads.delete(this.heads.keys().next().value!);
+  }
+
+  /** The general path: BEGIN IMMEDIATE with the heads and existing ids read on the writer, then the planned rows and COMMIT. */
+  private async commitRead(batch: readonly PendingAppend[], streams: readonly string[]): Promise<AppendOutcome[]> {
     const ids = batch.flatMap((p) => p.events.map((e) => e.id));
     const read = await this.writer.begin(streams, ids);
     try {
@@ -67,6 +118,8 @@ export class SqliteDialect implements LogDialect {
       }
       const plan = planBatch(batch, heads, existing, Date.now());
       const positions = plan.rows.length > 0 ? await this.writer.insertAndCommit(plan.rows) : (await this.writer.rollback(), []);
+      for (const [stream, head] of heads) this.heads.set(stream, head);
+      this.remember(plan.rows);
       return plan.outcomes(positions);
     } catch (error) {
       await this.writer.rollback().catch(() => undefined);
@@ -77,7 +130,7 @@ export class SqliteDialect implements LogDialect {
   read(query: ReadQuery): Promise<LoggedEvent[]> {
     const { sql, params } = whereClause(query);
     const limit = query.limit ?? 1000;
-    const rows = this.db.prepare<unknown[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events ${sql} ORDER BY position LIMIT ${limit}`).all(...params);
+    const rows = this.prepared<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events ${sql} ORDER BY position LIMIT ${limit}`).all(...params);
     return Promise.resolve(rows.map(toLoggedEvent));
   }
 
@@ -99,8 +152,19 @@ export class SqliteDialect implements LogDialect {
 
   chainRows(stream: string | undefined, after: { stream: string; version: number } | null, limit: number): Promise<ChainRow[]> {
     const { sql, params } = chainRowsQuery(stream, after, limit);
-    const rows = this.db.prepare<unknown[], ChainEventRow>(sql).all(...params);
+    const rows = this.prepared<ChainEventRow>(sql).all(...params);
     return Promise.resolve(rows.map(toChainRow));
+  }
+
+  /** The prepared statement of a read query, compiled once per distinct SQL text (the tail reads after every commit). */
+  private prepared<T>(sql: string): BetterSqlite3.Statement<unknown[], T> {
+    let statement = this.readStatements.get(sql);
+    if (!statement) {
+      if (this.readStatements.size >= MAX_CACHED_STATEMENTS) this.readStatements.delete(this.readStatements.keys().next().value!);
+      statement = this.db.prepare<unknown[], unknown>(sql);
+      this.readStatements.set(sql, statement);
+    }
+    return statement as BetterSqlite3.Statement<unknown[], T>;
   }
 
   run<T>(sql: string, params: readonly unknown[]): Promise<T[]> {

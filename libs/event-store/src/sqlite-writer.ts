@@ -58,6 +58,12 @@ export class SqliteWriter {
     return positions;
   }
 
+  /** BEGIN IMMEDIATE, the planned rows in order, COMMIT, in one trip; resolves with their positions after the commit. */
+  async writeAll(rows: readonly RowToInsert[]): Promise<number[]> {
+    const { positions } = await this.call<{ positions: number[] }>({ op: 'write', rows });
+    return positions;
+  }
+
   /** Ends the open transaction without writing. */
   async rollback(): Promise<void> {
     await this.call({ op: 'rollback' });

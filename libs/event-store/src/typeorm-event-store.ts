@@ -169,6 +169,7 @@ export class TypeOrmEventStore extends EventStore {
       actor: event.metadata.actor,
       notebookId: event.metadata.notebook_id,
       cellIds: event.metadata.cell_ids,
+      generatedId: event.id === undefined,
     };
   }
 

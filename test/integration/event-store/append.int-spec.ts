@@ -39,4 +39,26 @@ describe.each(STORE_BACKENDS)('TypeOrmEventStore on %s', (backend) => {
     });
     expect(await t.store.streamVersion('notebook:a')).toBe(1);
   });
+
+  it('stays correct when another writer moved a stream head behind its back (a second store on the same database)', async () => {
+    await t.store.append({ stream: 'notebook:a', events: [created('mine 1')] });
+    const other = await t.reopen();
+    try {
+      await other.append({ stream: 'notebook:a', events: [created('theirs 2')] });
+      // This store last saw version 1: its append must still land at 3, chained to the other's event.
+      const mine = await t.store.append({ stream: 'notebook:a', events: [created('mine 3')] });
+      expect(mine.version).toBe(3);
+      await expect(t.store.append({ stream: 'notebook:a', expectedVersion: 3, events: [created('mine 4')] })).resolves.toMatchObject({ version: 4 });
+      expect((await t.store.readStream('notebook:a')).map((e) => (e.payload.encoding === 'json' ? (e.payload.json as { name: string }).name : ''))).toEqual([
+        'mine 1',
+        'theirs 2',
+        'mine 3',
+        'mine 4',
+      ]);
+      expect(await t.store.verify('notebook:a')).toMatchObject({ ok: true, checked: 4 });
+    } finally {
+      // The cleanup closes the store opened last (`other`); this one is closed here.
+      await t.store.close();
+    }
+  });
 });
