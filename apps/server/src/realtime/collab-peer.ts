@@ -11,12 +11,22 @@ export interface CollabPeer {
   readonly notebookId: string;
   readonly principal: Principal;
   readonly transport: CollabTransport;
-  /** Sends a committed Yjs update of the notebook. */
-  sendUpdate(update: Uint8Array): void;
+  /** Where the notebook's committed Yjs updates reach this peer (possibly shared with other peers). */
+  readonly updates: UpdateChannel;
   /** Sends an awareness update of the room. */
   sendAwareness(update: Uint8Array): void;
   /** Tells the client why something it sent was refused. */
   refuse(reason: Refusal): void;
+}
+
+/**
+ * A way committed updates reach peers: one connection, or a broadcast that a transport shares among
+ * the peers of one room so that an update is encoded once however many receive it. Rooms call `send`
+ * once per distinct channel.
+ */
+export interface UpdateChannel {
+  /** Sends the update to every peer behind this channel except those in `except`. */
+  send(update: Uint8Array, except: ReadonlySet<CollabPeer>): void;
 }
 
 /** A failure ack: `{ok: false, error, message}`. */

@@ -5,7 +5,7 @@ import { DomainError, parseStreamId, type LoggedEvent } from '@palimpsest/contra
 import { checkUpdate, NotebookService, type CollaboratorUpdateResult } from '@palimpsest/notebook';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import { refusalOf, type CollabPeer, type Refusal } from './collab-peer.js';
+import { refusalOf, type CollabPeer, type Refusal, type UpdateChannel } from './collab-peer.js';
 import type { Ack } from './socket-auth.js';
 
 /** The peers of one notebook and their shared awareness (presence is relayed, never logged). */
@@ -141,7 +141,7 @@ export class CollabRooms implements OnModuleDestroy {
     return room;
   }
 
-  /** Sends each committed Yjs event of a notebook to its room, except to the client that caused it. */
+  /** Sends each committed Yjs event of a notebook to its room, except to the client that caused it; once per update channel. */
   private fanOut(events: readonly LoggedEvent[]): void {
     for (const event of events) {
       if (event.payload.encoding !== 'yjs') continue;
@@ -150,7 +150,13 @@ export class CollabRooms implements OnModuleDestroy {
       if (!room) continue;
       // A repaired update also deleted cells the sender still holds: it needs the event too.
       const skip = event.metadata.repaired_cell_ids === undefined ? event.metadata.client_id : undefined;
-      for (const peer of room.peers) if (peer.clientId !== skip) peer.sendUpdate(event.payload.bytes);
+      const except = new Set<CollabPeer>();
+      const channels = new Set<UpdateChannel>();
+      for (const peer of room.peers) {
+        channels.add(peer.updates);
+        if (peer.clientId === skip) except.add(peer);
+      }
+      for (const channel of channels) channel.send(event.payload.bytes, except);
     }
   }
 

@@ -3,7 +3,7 @@ import { TokenService, type Principal } from '@palimpsest/auth';
 import { DomainError } from '@palimpsest/contracts';
 import { randomUUID } from 'node:crypto';
 import type { Namespace, Socket } from 'socket.io';
-import { refusalOf, type CollabPeer } from './collab-peer.js';
+import { refusalOf, type CollabPeer, type UpdateChannel } from './collab-peer.js';
 import { CollabRooms } from './collab-rooms.js';
 import { socketAuthMiddleware, type Ack } from './socket-auth.js';
 
@@ -30,17 +30,39 @@ function bytesOf(value: unknown): Uint8Array {
   throw new DomainError('BAD_REQUEST', 'a binary payload is required');
 }
 
+/** The Socket.IO room of a namespace's sockets that joined the collaboration room (and get its updates). */
+const COLLABORATORS = 'collaborators';
+
+/** The socket behind each Socket.IO peer. */
+const socketIds = new WeakMap<CollabPeer, string>();
+
+/** The update channel of a namespace: one broadcast to its collaborators on this node, encoded once by Socket.IO. */
+const namespaceChannels = new WeakMap<Namespace, UpdateChannel>();
+function channelOf(namespace: Namespace): UpdateChannel {
+  let channel = namespaceChannels.get(namespace);
+  if (!channel) {
+    channel = {
+      // `local`: other nodes fan out the same committed events to their own sockets from their own log tail.
+      send: (update, except) => namespace.local.to(COLLABORATORS).except([...except].map((peer) => socketIds.get(peer) ?? '')).emit('sync-update', update),
+    };
+    namespaceChannels.set(namespace, channel);
+  }
+  return channel;
+}
+
 /** A connected SocketIOProvider as a room peer. */
 function socketPeer(socket: Socket, principal: Principal): CollabPeer {
-  return {
+  const peer: CollabPeer = {
     clientId: randomUUID(),
     notebookId: notebookIdOf(socket),
     principal,
     transport: 'socket.io',
-    sendUpdate: (update) => void socket.emit('sync-update', update),
+    updates: channelOf(socket.nsp),
     sendAwareness: (update) => void socket.emit('awareness-update', update),
     refuse: (reason) => void socket.emit(REFUSED_EVENT, reason),
   };
+  socketIds.set(peer, socket.id);
+  return peer;
 }
 
 /**
@@ -93,6 +115,7 @@ export class YjsSocketGateway implements OnGatewayInit, OnGatewayConnection, OnG
         peer.refuse(refusalOf(error));
       }
     });
+    void socket.join(COLLABORATORS);
     this.rooms.join(peer);
   }
 

@@ -27,20 +27,32 @@ function refuseUpgrade(socket: Duplex, error: unknown): void {
   socket.end(`HTTP/1.1 ${status} ${code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
+/**
+ * The sync frame of a committed update, encoded once however many peers it goes to: fan-out hands
+ * every peer of a room the same update object.
+ */
+const updateFrames = new WeakMap<Uint8Array, Uint8Array>();
+function updateFrame(update: Uint8Array): Uint8Array {
+  let frame = updateFrames.get(update);
+  if (!frame) updateFrames.set(update, (frame = syncMessage(messageYjsUpdate, update)));
+  return frame;
+}
+
 /** A connected WebsocketProvider as a room peer. */
 function webSocketPeer(ws: WebSocket, notebookId: string, principal: Principal): CollabPeer {
   const send = (data: Uint8Array): void => {
     if (ws.readyState === ws.OPEN) ws.send(data);
   };
-  return {
+  const peer: CollabPeer = {
     clientId: randomUUID(),
     notebookId,
     principal,
     transport: 'websocket',
-    sendUpdate: (update) => send(syncMessage(messageYjsUpdate, update)),
+    updates: { send: (update, except) => void (except.has(peer) || send(updateFrame(update))) },
     sendAwareness: (update) => send(awarenessMessage(update)),
     refuse: (reason) => send(deniedMessage(`${reason.error}: ${reason.message}`)),
   };
+  return peer;
 }
 
 /**
