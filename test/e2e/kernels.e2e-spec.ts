@@ -171,6 +171,19 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     expect(failed.outputs).toHaveLength(1);
     expect(failed.outputs[0]).toMatchObject({ output_type: 'error', ename: 'ZeroDivisionError' });
 
+    // After an error the next cell is preceded by a silent, empty barrier request; it belongs to no cell.
+    const again = await run(id, cells[0]);
+    expect(again.execution_count).toBe(4);
+    const sent = await api().get(`/api/notebooks/${id}/events?type=kernel.message&limit=1000`).set(as(alice)).expect(200);
+    const requests = (sent.body.events as ApiEvent[]).filter((event) => event.data.msg_type === 'execute_request');
+    const barriers = requests.filter((event) => (event.data.content as { code: string }).code === '');
+    expect(barriers.length).toBeGreaterThan(0);
+    for (const barrier of barriers) expect([barrier.cell_ids, barrier.data.execution_id]).toEqual([[], undefined]);
+    expect(requests.filter((event) => event.cell_ids.includes(cells[0])).map((event) => (event.data.content as { code: string }).code)).toEqual([
+      'print("hello")',
+      'print("hello")',
+    ]);
+
     const markdown = await api().post(`/api/notebooks/${id}/cells`).set(as(alice)).send({ cell_type: 'markdown', source: '# title' }).expect(201);
     const refused = await api().post(`/api/notebooks/${id}/cells/${markdown.body.cell.id}/execute`).set(as(alice)).send({}).expect(422);
     expect(refused.body.error).toBe('UNPROCESSABLE');

@@ -10,16 +10,21 @@ export class ExecutionQueue {
   private running: Execution | null = null;
   private paused = true;
   private afterError = false;
+  /** The running execution an interrupt hit, until it completes. */
+  private interruptedExecution: Execution | null = null;
+  private replyTimer: NodeJS.Timeout | null = null;
 
   /**
    * @param send sends an execution's request to the kernel.
    * @param barrier builds a silent, empty execution. After an error the kernel aborts every
    *   execute_request that reaches it before its abort window closes (ipykernel's stop_on_error);
    *   barriers are sent until one is not aborted, so the next real execution is not.
+   * @param replyGraceMs how long an interrupted execution that went idle may still wait for its reply.
    */
   constructor(
     private readonly send: (execution: Execution) => Promise<void>,
     private readonly barrier: () => Execution,
+    private readonly replyGraceMs = 1000,
   ) {}
 
   /** The execution the kernel is working on, if any (not a barrier). */
@@ -32,17 +37,38 @@ export class ExecutionQueue {
     return this.waiting;
   }
 
-  /** Adds an execution at the end of the queue. */
+  /**
+   * Adds an execution at the end of the queue. Sending waits for a microtask, so that whatever the
+   * caller does right after queueing (attributing the request) happens before the request is sent.
+   */
   enqueue(execution: Execution): void {
     this.waiting.push(execution);
-    this.pump();
+    queueMicrotask(() => this.pump());
+  }
+
+  /**
+   * Notes an interrupt of the running execution. ipykernel interrupted between execute_input and the
+   * user's code goes idle without sending execute_reply; such an execution is ended (aborted) once
+   * it has waited `replyGraceMs` after its idle status, so the queue does not stall behind it.
+   */
+  interrupted(): void {
+    this.interruptedExecution = this.running;
+    this.checkInterrupted();
   }
 
   /** Passes a kernel message to the running execution and moves on when it completes. */
   observe(message: Parameters<Execution['observe']>[0]): void {
     const running = this.running;
-    if (!running?.observe(message)) return;
+    if (!running?.observe(message)) return this.checkInterrupted();
+    this.complete(running);
+  }
+
+  /** Moves on from a completed running execution: stop_on_error bookkeeping, then the next one. */
+  private complete(running: Execution): void {
     this.running = null;
+    this.interruptedExecution = null;
+    if (this.replyTimer) clearTimeout(this.replyTimer);
+    this.replyTimer = null;
     if (this.afterError) this.afterError = running.status === 'aborted';
     else if (running.status === 'error' && running.stopOnError) {
       this.afterError = true;
@@ -66,8 +92,24 @@ export class ExecutionQueue {
   abortAll(reason: string): void {
     this.running?.abort(reason);
     this.running = null;
+    this.interruptedExecution = null;
+    if (this.replyTimer) clearTimeout(this.replyTimer);
+    this.replyTimer = null;
     this.afterError = false;
     this.abortQueued(reason);
+  }
+
+  /** Arms the reply grace timer once the interrupted execution is idle without a reply. */
+  private checkInterrupted(): void {
+    const execution = this.interruptedExecution;
+    if (!execution || execution !== this.running || !execution.idleWithoutReply || this.replyTimer) return;
+    this.replyTimer = setTimeout(() => {
+      this.replyTimer = null;
+      if (this.running !== execution || !execution.idleWithoutReply) return;
+      execution.abort('interrupted before the kernel replied');
+      this.complete(execution);
+    }, this.replyGraceMs);
+    this.replyTimer.unref();
   }
 
   private abortQueued(reason: string): void {

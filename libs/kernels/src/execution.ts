@@ -57,6 +57,11 @@ export class Execution {
     return this.count;
   }
 
+  /** True once the kernel went idle for this request while its reply has not come (yet). */
+  get idleWithoutReply(): boolean {
+    return this.current === 'running' && this.idle && this.reply === null;
+  }
+
   /** Marks the request as sent. */
   markRunning(): void {
     this.current = 'running';

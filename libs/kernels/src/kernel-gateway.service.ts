@@ -110,9 +110,9 @@ export class KernelGateway {
   /** Queues a cell's code on the notebook's kernel (started first when none runs); resolves with the execution id. */
   async executeCell(notebookId: string, cellId: string, code: string, actor: string): Promise<string> {
     const { managed } = await this.startForNotebook(notebookId, actor);
-    const correlation: Correlation = { actor, cellId, executionId: null };
-    const execution = managed.journal.within(correlation, () => managed.kernel.execute(code, { ...CELL_EXECUTE, metadata: { cellId } }));
-    managed.journal.correlate(execution.msgId, { ...correlation, executionId: execution.msgId });
+    // The request is sent a microtask after queueing: attributed here first, it is logged as the actor's.
+    const execution = managed.kernel.execute(code, { ...CELL_EXECUTE, metadata: { cellId } });
+    managed.journal.correlate(execution.msgId, { actor, cellId, executionId: execution.msgId });
     managed.progress.track(execution, notebookId, cellId, () => managed.journal.forget(execution.msgId));
     return execution.msgId;
   }
@@ -120,9 +120,8 @@ export class KernelGateway {
   /** Queues scratch code (outside any cell) on the notebook's kernel, started first when none runs. */
   async executeCode(notebookId: string, code: string, actor: string): Promise<string> {
     const { managed } = await this.startForNotebook(notebookId, actor);
-    const correlation: Correlation = { actor, cellId: null, executionId: null };
-    const execution = managed.journal.within(correlation, () => managed.kernel.execute(code, { storeHistory: false }));
-    managed.journal.correlate(execution.msgId, { ...correlation, executionId: execution.msgId });
+    const execution = managed.kernel.execute(code, { storeHistory: false });
+    managed.journal.correlate(execution.msgId, { actor, cellId: null, executionId: execution.msgId });
     void execution.done.then(() => managed.journal.forget(execution.msgId));
     return execution.msgId;
   }

@@ -208,6 +208,7 @@ export class ZmqKernel {
     if (!session) throw new KernelNotRunningError(this.id);
     if (this.spec.interrupt_mode === 'message') await this.send('control', 'interrupt_request', {});
     else session.process.signalGroup('SIGINT');
+    this.queue.interrupted();
     this.emitLifecycle({ state: 'interrupted' });
   }
 

@@ -136,6 +136,19 @@ describe(ZmqKernel.name, () => {
     expect((await kernel.execute('40 + 2').done).outputs[0]).toMatchObject({ data: { 'text/plain': '42' } });
   });
 
+  it('ends an execution interrupted as soon as it starts, with or without a reply from the kernel, and runs the next', async () => {
+    // SIGINT at execute_input races ipykernel's own preparation of the cell: either the user's code gets the
+    // KeyboardInterrupt (an error reply) or ipykernel goes idle with no reply at all. Both must end it.
+    const started = nextMessage(kernel, (message) => message.header.msg_type === 'execute_input');
+    const loop = kernel.execute('while True: pass', { stopOnError: false });
+    await started;
+    await kernel.interrupt();
+    const result = await loop.done;
+    expect(['error', 'aborted']).toContain(result.status);
+    if (result.status === 'aborted') expect(result.reason).toBe('interrupted before the kernel replied');
+    expect((await kernel.execute('6 * 7').done).outputs[0]).toMatchObject({ data: { 'text/plain': '42' } });
+  });
+
   it('drops a kernel message with a bad signature fed into the iopub verify path, and counts it', () => {
     const seen: JupyterMessage[] = [];
     const off = kernel.onMessage((message) => seen.push(message));
