@@ -46,7 +46,8 @@ export class AppModule {
         {
           provide: NotebookService,
           inject: [EventStore, NotebookCatalog],
-          useFactory: (store: EventStore, catalog: NotebookCatalog) => new NotebookService(store, catalog, collab),
+          useFactory: (store: EventStore, catalog: NotebookCatalog) =>
+            new NotebookService(store, catalog, { ...collab, history: { maxBytes: config.historyMemoryMb * 1024 * 1024 } }),
         },
         {
           provide: TokenService,

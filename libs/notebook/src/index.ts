@@ -35,6 +35,8 @@ export {
 export { isEmptyUpdate, mergeCollaboratorUpdate, removeDuplicateCells, type CollaboratorResult } from './collab/collaborator-update.js';
 export { cellSource, replayCellHistory, type CellHistoryEntry } from './history/cell-history.js';
 export { forkNotebook, type ForkResult } from './history/fork-notebook.js';
+export { HistoryDocument, UnsupportedHistoryContent } from './history/history-document.js';
+export { HistoryDocuments, type HistoryDocumentsOptions } from './history/history-documents.js';
 export { NotebookHistory, type NotebookDiff } from './history/notebook-history.js';
 export { diffNotebooks, type CellChangeKind, type CellDiff } from './history/notebook-diff.js';
 export { restoreNotebook, type RestoreResult } from './history/restore-notebook.js';

@@ -24,6 +24,8 @@ export interface ServerConfig {
   kernelCullIdleSeconds: number;
   /** Seal every changed stream head (truncation evidence) this many seconds after a commit; 0 seals only every 1,000 events and at shutdown. Env `SEAL_INTERVAL_SECONDS`, default 10. */
   sealIntervalSeconds: number;
+  /** Memory (estimated heap MiB) the history documents that serve time travel may hold together; 0 rebuilds every read from checkpoints. Env `HISTORY_MEMORY_MB`, default 256. */
+  historyMemoryMb: number;
   /** pino log level. Env `LOG_LEVEL`, default `info`. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -38,6 +40,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxBodyBytes: 16 * 1024 * 1024,
   kernelCullIdleSeconds: 0,
   sealIntervalSeconds: 10,
+  historyMemoryMb: 256,
   logLevel: 'info',
 };
 
@@ -71,6 +74,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     maxBodyBytes: integer('MAX_BODY_BYTES', env.MAX_BODY_BYTES, DEFAULT_CONFIG.maxBodyBytes, 1024),
     kernelCullIdleSeconds: integer('KERNEL_CULL_IDLE_SECONDS', env.KERNEL_CULL_IDLE_SECONDS, DEFAULT_CONFIG.kernelCullIdleSeconds, 0),
     sealIntervalSeconds: integer('SEAL_INTERVAL_SECONDS', env.SEAL_INTERVAL_SECONDS, DEFAULT_CONFIG.sealIntervalSeconds, 0),
+    historyMemoryMb: integer('HISTORY_MEMORY_MB', env.HISTORY_MEMORY_MB, DEFAULT_CONFIG.historyMemoryMb, 0),
     logLevel: logLevel as ServerConfig['logLevel'],
   };
   return { ...config, ...overrides };

@@ -19,7 +19,8 @@ import type { CommandResult } from '../commands/run-command.js';
 import { joinCellLines, joinNotebookLines } from '../ipynb/multiline.js';
 import { describeProblems, validateNotebook, type CellIdRename, type GeneratedCellId } from '../ipynb/validate-notebook.js';
 import { exportCell, exportNotebook } from '../model/export-notebook.js';
-import { documentAt, LiveNotebooks, type LiveNotebook, type LiveNotebooksOptions } from './live-notebooks.js';
+import { HistoryDocuments, type HistoryDocumentsOptions } from '../history/history-documents.js';
+import { LiveNotebooks, type LiveNotebook, type LiveNotebooksOptions } from './live-notebooks.js';
 
 /** A point in a notebook's history: a stream version, or an ISO-8601 time. */
 export type HistoryPoint = { version: number } | { time: number };
@@ -60,6 +61,8 @@ export interface CollaboratorUpdateResult {
 export interface NotebookServiceOptions extends LiveNotebooksOptions {
   /** Largest accepted collaborator update in bytes (PAYLOAD_TOO_LARGE beyond; default 1 MiB). */
   maxUpdateBytes?: number;
+  /** The in-memory history documents that serve time travel (their memory budget). */
+  history?: HistoryDocumentsOptions;
 }
 
 /**
@@ -68,6 +71,8 @@ export interface NotebookServiceOptions extends LiveNotebooksOptions {
  */
 export class NotebookService {
   readonly live: LiveNotebooks;
+  /** Time travel's history documents (read at any past version without a rebuild). */
+  readonly history: HistoryDocuments;
   private readonly maxUpdateBytes: number;
 
   constructor(
@@ -76,6 +81,7 @@ export class NotebookService {
     options: NotebookServiceOptions = {},
   ) {
     this.live = new LiveNotebooks(store, options);
+    this.history = new HistoryDocuments(store, options.history);
     this.maxUpdateBytes = options.maxUpdateBytes ?? 1024 * 1024;
   }
 
@@ -126,19 +132,14 @@ export class NotebookService {
     return { ...snapshot, content: joinNotebookLines(snapshot.content) };
   }
 
-  /** The notebook now, or as it was at a past point (nearest checkpoint plus the events after it), in the `.ipynb` file form. */
+  /** The notebook now, or as it was at a past point (its history document, else nearest checkpoint plus the events after it), in the `.ipynb` file form. */
   async exportFile(notebookId: string, at?: HistoryPoint): Promise<NotebookSnapshot> {
     const { name } = this.catalog.get(notebookId);
     if (at === undefined) {
       return this.live.readNotebook(notebookId, (notebook) => ({ id: notebookId, name, version: notebook.version, content: exportNotebook(notebook.doc) }));
     }
     const version = await this.resolvePoint(notebookId, at);
-    const doc = await documentAt(this.store, notebookId, version);
-    try {
-      return { id: notebookId, name, version, content: exportNotebook(doc) };
-    } finally {
-      doc.destroy();
-    }
+    return { id: notebookId, name, version, content: await this.history.read(notebookId, version) };
   }
 
   /** One cell of the current notebook. */
