@@ -1,10 +1,10 @@
 import { DomainError, type LoggedEvent } from '@palimpsest/contracts';
-import canonicalize from 'canonicalize';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { uuidv7 } from 'uuidv7';
 import type { AppendOutcome, EncodedEvent, PendingAppend } from './batch-plan.js';
+import { canonicalJson } from './canonical-json.js';
 import {
   EventStore,
   type AppendRequest,
@@ -156,7 +156,7 @@ export class TypeOrmEventStore extends EventStore {
     const data =
       event.payload.encoding === 'yjs'
         ? Buffer.from(event.payload.bytes.buffer, event.payload.bytes.byteOffset, event.payload.bytes.byteLength)
-        : Buffer.from(canonicalize(event.payload.json) ?? 'null', 'utf8');
+        : Buffer.from(canonicalJson(event.payload.json), 'utf8');
     if (data.byteLength > this.options.maxEventBytes) {
       throw new DomainError('PAYLOAD_TOO_LARGE', `event payload is ${data.byteLength} bytes; the limit is ${this.options.maxEventBytes}`);
     }
@@ -165,7 +165,7 @@ export class TypeOrmEventStore extends EventStore {
       type: event.type,
       encoding: event.payload.encoding,
       data,
-      metadata: Buffer.from(canonicalize(event.metadata) ?? '{}', 'utf8'),
+      metadata: Buffer.from(canonicalJson(event.metadata), 'utf8'),
       actor: event.metadata.actor,
       notebookId: event.metadata.notebook_id,
       cellIds: event.metadata.cell_ids,

@@ -1,0 +1,71 @@
+import canonicalize from 'canonicalize';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { seeded } from '../../../test/support/seeded-random.js';
+import { canonicalJson } from './canonical-json.js';
+
+// CI runs from the clone's root; the shared fixtures sit beside the clone.
+const FIXTURES = resolve(process.cwd(), '../shared/fixtures/notebooks');
+
+function notebookFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? notebookFiles(path) : name.endsWith('.ipynb') ? [path] : [];
+  });
+}
+
+/** A random JSON value: nested objects and arrays, unicode (astral included) strings and keys, awkward numbers. */
+function randomJson(random: () => number, depth = 0): unknown {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const text = () => Array.from({ length: Math.floor(random() * 8) }, () => pick(['a', 'Z', 'é', '€', '😀', '\n', '"', '\\', '\u0001', '\u2028', ' ', '1'])).join('');
+  const kind = depth > 4 ? Math.floor(random() * 4) : Math.floor(random() * 6);
+  switch (kind) {
+    case 0:
+      return pick([0, -0, 1, -1, 0.1 + 0.2, 1e21, 1e-7, 123456789.123, Number.MAX_SAFE_INTEGER, 5e-324, random() * 1e6]);
+    case 1:
+      return text();
+    case 2:
+      return pick([true, false, null]);
+    case 3:
+      return random() < 0.5 ? undefined : text();
+    case 4:
+      return Array.from({ length: Math.floor(random() * 5) }, () => randomJson(random, depth + 1));
+    default:
+      return Object.fromEntries(Array.from({ length: Math.floor(random() * 6) }, () => [text(), randomJson(random, depth + 1)]));
+  }
+}
+
+describe('canonicalJson (RFC 8785)', () => {
+  it('writes exactly what the canonicalize package writes for every fixture notebook', () => {
+    const files = notebookFiles(FIXTURES);
+    expect(files.length).toBeGreaterThan(5);
+    for (const file of files) {
+      const notebook: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      expect(canonicalJson(notebook), file).toBe(canonicalize(notebook));
+    }
+  });
+
+  it('writes exactly what the canonicalize package writes for 2,000 random JSON values', () => {
+    const random = seeded(8785);
+    for (let i = 0; i < 2000; i++) {
+      const value = { root: randomJson(random) };
+      expect(canonicalJson(value)).toBe(canonicalize(value));
+    }
+  });
+
+  it('sorts keys by UTF-16 code units, drops undefined members, honours toJSON', () => {
+    expect(canonicalJson({ b: 1, a: [undefined, 2], '€': 3, '😀': 4, 'ﬁ': 5, c: undefined })).toBe('{"a":[null,2],"b":1,"€":3,"😀":4,"ﬁ":5}');
+    expect(canonicalJson({ at: new Date(0) })).toBe('{"at":"1970-01-01T00:00:00.000Z"}');
+  });
+
+  it('keeps a lone surrogate (escaped, so it parses back) and refuses non-finite numbers and cycles', () => {
+    const text = 'half \ud83d of an emoji';
+    expect(JSON.parse(canonicalJson({ text })) as unknown).toEqual({ text });
+    expect(() => canonicalJson({ n: Number.NaN })).toThrow('NaN is not a JSON number');
+    expect(() => canonicalJson([Infinity])).toThrow('Infinity is not a JSON number');
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(() => canonicalJson(cycle)).toThrow(/circular/);
+  });
+});
