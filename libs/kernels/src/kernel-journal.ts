@@ -101,8 +101,9 @@ export class KernelJournal {
     if (direction === 'from_kernel' && data.msg_type === 'input_request' && correlation) this.correlations.set(data.msg_id, correlation);
     const actor = direction === 'from_kernel' ? this.kernelActor : (correlation?.actor ?? this.operator);
     const executionId = correlation?.executionId ?? (direction === 'to_kernel' && data.msg_type === 'execute_request' && correlation ? data.msg_id : null);
-    this.append({ type: 'kernel.message', payload: { encoding: 'json', json: data }, metadata: this.metadata(actor, correlation ?? null, executionId) });
+    // The live tap first: raw subscribers are not kept waiting for the append's encoding and hashing.
     this.bus.publish('kernel.message', { kernel_id: this.kernel.id, notebook_id: this.notebookId, data });
+    this.append({ type: 'kernel.message', payload: { encoding: 'json', json: data }, metadata: this.metadata(actor, correlation ?? null, executionId) });
   }
 
   private attribution(msgId: string, parentId: string | null, direction: Direction): Correlation | undefined {
