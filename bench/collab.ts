@@ -21,7 +21,6 @@
 import { loadNotebook, validateNotebook } from '@palimpsest/notebook';
 import type { INotebookContent } from '@jupyterlab/nbformat';
 import Database from 'better-sqlite3';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +31,7 @@ import { socketIoClient, webSocketClient } from '../test/support/collab-clients.
 import { seeded } from '../test/support/seeded-random.js';
 import { TEST_SECRET } from '../test/support/test-secret.js';
 import { HocuspocusClient } from './hocuspocus-client.js';
+import { cpuSeconds, rssBytes } from './process-stats.js';
 
 const env = process.env;
 const RUNS = Number(env.RUNS ?? 3);
@@ -51,7 +51,6 @@ const SESSION_CELLS = 10;
 /** Longest wait for clients to sync or for in-flight updates to arrive; a run that needs more fails. */
 const WAIT_MS = Number(env.WAIT_MS ?? 60_000);
 const SKIP = new Set((env.SKIP ?? '').split(',').filter(Boolean));
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const workDir = mkdtempSync(join(tmpdir(), 'palimpsest-bench-collab-'));
 // Every WebsocketProvider adds a process 'exit' listener; hundreds of clients in one process are intended here.
 process.setMaxListeners(0);
@@ -229,19 +228,6 @@ async function connectAll(target: RunningTarget, documents: string[], clients: B
     clients.push(...next);
     await within(Promise.all(next.map((client) => client.synced())), WAIT_MS, 'syncing clients');
   }
-}
-
-/** A process's CPU time (user + system, all threads) in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** A process's resident set size in bytes. */
-function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? NaN) * 1024;
 }
 
 /** One update of a writer on its way to every other client. */

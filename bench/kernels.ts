@@ -1,33 +1,47 @@
 /**
- * Kernels benchmark, real ipykernel: round trip of `1+1` through the server (REST 202, then Socket.IO
- * `/kernels` until execute_reply and idle) against a direct ZmqKernel in the same run; iopub throughput
- * of a cell printing LINES lines (default 30,000; one message per line: print(..., flush=True)) delivered to a Socket.IO
- * subscriber, with the server's memory; and bytes stored in the log per output byte. Prints the setup
- * and markdown tables.
+ * Kernels benchmark, real ipykernel. The server runs as a child process on a fresh SQLite data dir;
+ * the clients and the direct peer run here.
+ * - Round trip of `1+1` until execute_reply and the matching idle status, through the server (REST 202
+ *   or Socket.IO `execute` ack, then the `/kernels` subscriber) against a direct ZmqKernel in the same
+ *   run, in interleaved rounds so that drift on a shared VM hits every target alike.
+ * - iopub throughput: a cell printing LINES lines (one message per line: print(..., flush=True)), counted
+ *   at a Socket.IO subscriber, against the same loop read by the direct peer; the server's CPU per
+ *   message and its memory.
+ * - Bytes stored per output byte, read from the SQLite file.
  *
  *   node --import ./test/support/register-swc.mjs bench/kernels.ts
+ *   (ROUND_TRIPS per target and round, ROUNDS, LINES, IMAGE_BYTES override the defaults 100, 3, 30,000, 1 MiB)
  */
-import 'reflect-metadata';
-import { EventStore } from '@palimpsest/event-store';
 import { discoverKernelSpecs, ZmqKernel, type RawKernelMessage } from '@palimpsest/kernels';
-import { cpus } from 'node:os';
+import Database from 'better-sqlite3';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
+import { startChildServer, type ChildServer } from '../test/support/child-server.js';
 import { connectSocket } from '../test/support/kernel-clients.js';
-import { startTestServer, type TestServer } from '../test/support/test-server.js';
+import { TEST_SECRET } from '../test/support/test-secret.js';
+import { cpuSeconds, rssBytes } from './process-stats.js';
 
-const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 300);
+const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 100);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const WARM_UP = 20;
 const LINES = Number(process.env.LINES ?? 30_000);
 const IMAGE_BYTES = Number(process.env.IMAGE_BYTES ?? 1024 * 1024);
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.95)];
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+const median = (values: number[]) => sorted(values)[Math.floor(values.length / 2)];
+const p95 = (values: number[]) => sorted(values)[Math.floor(values.length * 0.95)];
 const ms = (value: number) => value.toFixed(2);
-const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+
+type Rest = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>;
 
 /** REST helper over fetch with a bearer token. */
-function restClient(server: TestServer, token: string) {
-  return async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const response = await fetch(`${server.url}${path}`, {
+function restClient(url: string, token: string): Rest {
+  return async (method, path, body) => {
+    const response = await fetch(`${url}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -37,142 +51,221 @@ function restClient(server: TestServer, token: string) {
   };
 }
 
-/** Waits, per execution id, for both its execute_reply and its idle status on a `/kernels` socket (messages may beat the REST reply). */
-function completions(socket: Socket) {
+/** Waits, per execution id, for both its execute_reply and its idle status on a `/kernels` socket (messages may beat the request's answer). */
+function completions(socket: Socket): (executionId: string) => Promise<void> {
   const seen = new Map<string, number>();
   const waiters = new Map<string, () => void>();
-  // A kernel that dies mid-run never sends the reply: fail the run instead of waiting forever.
   socket.on('status', (status: { execution_state: string }) => {
     if (status.execution_state === 'dead') throw new Error('the kernel died during the benchmark');
   });
   socket.on('message', (message: RawKernelMessage) => {
     const parent = message.parent_header.msg_id as string | undefined;
-    if (!parent) return;
     const done = message.msg_type === 'execute_reply' || (message.msg_type === 'status' && message.content.execution_state === 'idle');
-    if (!done) return;
+    if (!parent || !done) return;
     const count = (seen.get(parent) ?? 0) + 1;
     seen.set(parent, count);
     if (count === 2) waiters.get(parent)?.();
   });
-  return (executionId: string) =>
-    seen.get(executionId) === 2 ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(executionId, resolve));
+  return (executionId) => (seen.get(executionId) === 2 ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(executionId, resolve)));
 }
 
-async function directRoundTrips(): Promise<number[]> {
-  const spec = discoverKernelSpecs().kernelspecs.python3.spec;
-  const kernel = new ZmqKernel({ name: 'python3', spec });
-  await kernel.start();
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < 20; i++) await kernel.execute('1+1', { storeHistory: false }).done;
-    for (let i = 0; i < ROUND_TRIPS; i++) {
-      const start = performance.now();
-      await kernel.execute('1+1', { storeHistory: false }).done;
-      times.push(performance.now() - start);
-    }
-  } finally {
-    await kernel.shutdown();
-  }
-  return times;
-}
+/** One way of running `1+1`: resolves when reply and idle are in; `accepted` (server targets) is the time to the request's answer. */
+type RoundTrip = () => Promise<{ accepted?: number }>;
 
-/** Round trips through the server; `accepted` collects the time to the 202 alone. */
-async function serverRoundTrips(rest: ReturnType<typeof restClient>, socket: Socket, path: string, body: unknown, accepted: number[] = []): Promise<number[]> {
-  const completed = completions(socket);
-  const times: number[] = [];
-  for (let i = 0; i < 20 + ROUND_TRIPS; i++) {
+/** Times `count` round trips of a target after its warm-up. */
+async function timeRoundTrips(run: RoundTrip, count: number, samples: { total: number[]; accepted: number[] }): Promise<void> {
+  for (let i = 0; i < WARM_UP + count; i++) {
     const start = performance.now();
-    const { execution_id } = (await rest('POST', path, body)) as { execution_id: string };
-    const answered = performance.now() - start;
-    await completed(execution_id);
-    if (i < 20) continue;
-    times.push(performance.now() - start);
-    accepted.push(answered);
+    const { accepted } = await run();
+    if (i < WARM_UP) continue;
+    samples.total.push(performance.now() - start);
+    if (accepted !== undefined) samples.accepted.push(accepted);
   }
-  return times;
 }
 
-/** Bytes the log holds for a notebook's events (its own and its kernels') after a position: payload plus metadata. */
-async function storedBytes(store: EventStore, notebookId: string, after: number): Promise<{ bytes: number; events: number }> {
-  let bytes = 0;
-  let events = 0;
-  for (let cursor = after; ; ) {
-    const page = await store.read({ notebookId, after: cursor, limit: 5000 });
-    for (const event of page) {
-      bytes += event.payload.encoding === 'yjs' ? event.payload.bytes.byteLength : Buffer.byteLength(JSON.stringify(event.payload.json));
-      bytes += Buffer.byteLength(JSON.stringify(event.metadata));
-    }
-    events += page.length;
-    if (page.length < 5000) return { bytes, events };
-    cursor = page[page.length - 1].position;
+/** A server target: `submit` queues `1+1` and answers its execution id; the subscriber sees it complete. */
+function serverRoundTrip(submit: () => Promise<string>, completed: (executionId: string) => Promise<void>): RoundTrip {
+  return async () => {
+    const start = performance.now();
+    const executionId = await submit();
+    const accepted = performance.now() - start;
+    await completed(executionId);
+    return { accepted };
+  };
+}
+
+/** Seconds a direct ZmqKernel takes to receive every stream message of the print loop (first message to idle). */
+async function directThroughput(kernel: ZmqKernel, code: string): Promise<{ messages: number; perSecond: number }> {
+  let messages = 0;
+  let first = 0;
+  const off = kernel.onMessage((message) => {
+    if (message.header.msg_type === 'stream' && messages++ === 0) first = performance.now();
+  });
+  await kernel.execute(code, { storeHistory: false }).done;
+  off();
+  return { messages, perSecond: messages / ((performance.now() - first) / 1000) };
+}
+
+/** Events of a notebook (and of its kernels) stored after a position, read from the SQLite file: count and payload + metadata bytes. */
+function storedBytes(databasePath: string, notebookId: string, after: number): { bytes: number; events: number } {
+  const db = new Database(databasePath, { readonly: true });
+  try {
+    const row = db
+      .prepare<[string, number], { bytes: number | null; events: number }>(
+        'SELECT SUM(length(data) + length(metadata)) AS bytes, COUNT(*) AS events FROM events WHERE notebook_id = ? AND position > ?',
+      )
+      .get(notebookId, after)!;
+    return { bytes: row.bytes ?? 0, events: row.events };
+  } finally {
+    db.close();
   }
+}
+
+/** The log's newest position, read from the SQLite file. */
+function headPosition(databasePath: string): number {
+  const db = new Database(databasePath, { readonly: true });
+  try {
+    return db.prepare<[], { head: number | null }>('SELECT MAX(position) AS head FROM events').get()?.head ?? 0;
+  } finally {
+    db.close();
+  }
+}
+
+/** Resolves once the notebook event that ends the execution (the projector's final write) is on `/events`. */
+async function finalWrite(url: string, token: string, notebookId: string, after: number, executionId: string): Promise<void> {
+  const events = await connectSocket(url, '/events', token);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      events.on('event', (event: { actor: string; data: Record<string, unknown> }) => {
+        const finished = ['ok', 'error', 'aborted'].includes(String(event.data.execution_status));
+        if (event.actor.startsWith('kernel:') && finished && event.data.execution_id === executionId) resolve();
+      });
+      events.emitWithAck('subscribe', { notebook_id: notebookId, after, types: ['notebook.cell.outputs_changed', 'notebook.cell.execution_changed', 'notebook.doc.updated'] }).catch(reject);
+    });
+  } finally {
+    events.disconnect();
+  }
+}
+
+/** SIGTERM (the server shuts its kernels down), then SIGKILL if it has not exited within 15 s. */
+async function stopGracefully(server: ChildServer): Promise<void> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+  const exited = once(server.child, 'exit');
+  server.child.kill('SIGTERM');
+  const timer = setTimeout(() => void server.kill(), 15_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 async function main(): Promise<void> {
-  const server = await startTestServer({ logLevel: (process.env.LOG_LEVEL as 'warn' | undefined) ?? 'error' });
-  const store = server.app.get(EventStore);
+  const dataDir = mkdtempSync(join(tmpdir(), 'palimpsest-bench-kernels-'));
+  const databasePath = join(dataDir, 'palimpsest.sqlite');
+  let server: ChildServer | undefined;
+  const sockets: Socket[] = [];
+  const spec = discoverKernelSpecs().kernelspecs.python3.spec;
+  const direct = new ZmqKernel({ name: 'python3', spec });
   try {
-    const rest = restClient(server, await server.token('bench'));
+    server = await startChildServer(dataDir, { LOG_LEVEL: 'error' });
+    const { url } = server;
+    const pid = server.child.pid!;
+    const auth = await fetch(`${url}/api/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret: TEST_SECRET, user: 'bench' }) });
+    const token = ((await auth.json()) as { access_token: string }).access_token;
+    const rest = restClient(url, token);
     const notebook = (await rest('POST', '/api/notebooks', { name: 'bench.ipynb' })) as { id: string };
     const cell = async (source: string) => ((await rest('POST', `/api/notebooks/${notebook.id}/cells`, { cell_type: 'code', source })) as { cell: { id: string } }).cell.id;
     const kernel = (await rest('POST', `/api/notebooks/${notebook.id}/kernel`, { name: 'python3' })) as { kernel: { id: string } };
-    const socket = await connectSocket(server.url, '/kernels', await server.token('bench'));
+    const socket = await connectSocket(url, '/kernels', token);
+    sockets.push(socket);
     await socket.emitWithAck('subscribe', { kernel_id: kernel.kernel.id });
+    const completed = completions(socket);
+    await direct.start();
 
-    const direct = await directRoundTrips();
-    const scratchAccepted: number[] = [];
-    const scratch = await serverRoundTrips(rest, socket, `/api/notebooks/${notebook.id}/execute`, { code: '1+1' }, scratchAccepted);
+    // Round trips, interleaved by round.
     const onePlusOne = await cell('1+1');
-    const cellRuns = await serverRoundTrips(rest, socket, `/api/notebooks/${notebook.id}/cells/${onePlusOne}/execute`, {});
+    const execute = async (body: Record<string, unknown>) => {
+      const ack = (await socket.emitWithAck('execute', { notebook_id: notebook.id, ...body })) as { ok: boolean; execution_id?: string; message?: string };
+      if (!ack.ok || !ack.execution_id) throw new Error(`execute refused: ${ack.message}`);
+      return ack.execution_id;
+    };
+    const targets: Array<{ name: string; run: RoundTrip }> = [
+      { name: 'direct ZmqKernel (execute until reply + idle)', run: async () => (await direct.execute('1+1', { storeHistory: false }).done, {}) },
+      {
+        name: 'server, scratch, REST: `POST .../execute` (202) + `/kernels` until reply + idle',
+        run: serverRoundTrip(async () => (await rest('POST', `/api/notebooks/${notebook.id}/execute`, { code: '1+1' })).execution_id as string, completed),
+      },
+      {
+        name: 'server, cell, REST: `POST .../cells/:id/execute` (202) + `/kernels` until reply + idle',
+        run: serverRoundTrip(async () => (await rest('POST', `/api/notebooks/${notebook.id}/cells/${onePlusOne}/execute`, {})).execution_id as string, completed),
+      },
+      { name: 'server, scratch, Socket.IO: `/kernels` `execute` (ack) until reply + idle', run: serverRoundTrip(() => execute({ code: '1+1' }), completed) },
+      { name: 'server, cell, Socket.IO: `/kernels` `execute` (ack) until reply + idle', run: serverRoundTrip(() => execute({ cell_id: onePlusOne }), completed) },
+    ];
+    const samples = targets.map(() => ({ total: [] as number[], accepted: [] as number[] }));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, target] of targets.entries()) await timeRoundTrips(target.run, ROUND_TRIPS, samples[i]);
+    }
 
-    // Throughput: one iopub stream message per line, counted at a Socket.IO subscriber.
-    const printer = await cell(`for i in range(${LINES}):\n    print(i, flush=True)`);
+    // Throughput: one iopub stream message per line, counted at a Socket.IO subscriber; the same loop read directly.
+    const printLoop = `for i in range(${LINES}):\n    print(i, flush=True)`;
+    const directRun = await directThroughput(direct, printLoop);
+    const printer = await cell(printLoop);
     let streams = 0;
     let first = 0;
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
     const counter = (message: RawKernelMessage) => {
-      if (message.msg_type !== 'stream') return;
-      if (streams++ === 0) first = performance.now();
+      if (message.msg_type === 'stream' && streams++ === 0) first = performance.now();
     };
     socket.on('message', counter);
-    const rssBefore = process.memoryUsage().rss;
-    const positionBefore = await store.headPosition();
-    const completed = completions(socket);
+    const rssBefore = rssBytes(pid);
+    let peakRss = rssBefore;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssBytes(pid))), 20);
+    const positionBefore = headPosition(databasePath);
+    const cpuBefore = cpuSeconds(pid);
     const start = performance.now();
-    const { execution_id } = (await rest('POST', `/api/notebooks/${notebook.id}/cells/${printer}/execute`, {})) as { execution_id: string };
-    await completed(execution_id);
+    const executionId = await execute({ cell_id: printer });
+    await completed(executionId);
     const end = performance.now();
     socket.off('message', counter);
-    await store.settled();
-    // The notebook's final write comes after idle; wait for it through the events API rather than a delay.
-    await waitForFinalWrite(store, notebook.id, execution_id);
+    await finalWrite(url, token, notebook.id, positionBefore, executionId);
+    const cpu = cpuSeconds(pid) - cpuBefore;
+    const finalEnd = performance.now();
     clearInterval(sampler);
-    const flushedPrint = await storedBytes(store, notebook.id, positionBefore);
+    const rssAfter = rssBytes(pid);
+    const flushedPrint = storedBytes(databasePath, notebook.id, positionBefore);
     const printedBytes = Array.from({ length: LINES }, (_, i) => `${i}\n`).join('').length;
 
-    const batchedCell = await cell(`for i in range(${LINES}):\n    print(i)`);
-    const batched = await measureStorage(rest, store, notebook.id, batchedCell, socket);
-    const imageCell = await cell(`import os\nfrom IPython.display import Image, display\ndisplay(Image(data=os.urandom(${IMAGE_BYTES}), format='png'))`);
-    const image = await measureStorage(rest, store, notebook.id, imageCell, socket);
+    const measureStorage = async (cellId: string) => {
+      const before = headPosition(databasePath);
+      const id = await execute({ cell_id: cellId });
+      await completed(id);
+      await finalWrite(url, token, notebook.id, before, id);
+      return storedBytes(databasePath, notebook.id, before);
+    };
+    const batched = await measureStorage(await cell(`for i in range(${LINES}):\n    print(i)`));
+    const image = await measureStorage(await cell(`import os\nfrom IPython.display import Image, display\ndisplay(Image(data=os.urandom(${IMAGE_BYTES}), format='png'))`));
     const imageBase64 = Math.ceil(IMAGE_BYTES / 3) * 4;
 
+    const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
     console.log(`## Kernels benchmark (${new Date().toISOString().slice(0, 10)})\n`);
-    console.log(`- ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, SQLite log, real ipykernel (python3)`);
-    console.log(`- ${ROUND_TRIPS} round trips per row after 20 warm-up; print loop of ${LINES.toLocaleString('en')} lines; image ${IMAGE_BYTES.toLocaleString('en')} random bytes\n`);
-    console.log('| round trip of `1+1` | median ms | p95 ms | median overhead vs direct |');
-    console.log('|---|---|---|---|');
-    const row = (name: string, times: number[]) => console.log(`| ${name} | ${ms(median(times))} | ${ms(p95(times))} | ${name.startsWith('direct') ? '-' : `${ms(median(times) - median(direct))} ms`} |`);
-    row('direct ZmqKernel (execute until reply + idle)', direct);
-    row('server, scratch: REST POST .../execute (202) + /kernels until reply + idle', scratch);
-    row('server, cell: REST POST .../cells/:id/execute (202) + /kernels until reply + idle', cellRuns);
-    console.log(`\n(of the scratch round trip, the REST 202 alone: median ${ms(median(scratchAccepted))} ms, p95 ${ms(p95(scratchAccepted))} ms)`);
-    console.log('\n| iopub throughput (print(i, flush=True) loop) | value |');
+    console.log(`- ${availableParallelism()} CPUs (${cpuModel}), Node ${process.version}, real ipykernel (python3)`);
+    console.log('- server: a child process on a fresh SQLite data dir (WAL, synchronous=FULL, writer thread); clients and the direct peer in this process');
+    console.log(`- ${ROUNDS} interleaved rounds × ${ROUND_TRIPS} round trips per target (each after ${WARM_UP} warm-up); print loop of ${LINES.toLocaleString('en')} lines; image ${IMAGE_BYTES.toLocaleString('en')} random bytes\n`);
+    console.log('| round trip of `1+1` | median ms | p95 ms | median overhead vs direct | median to the 202 / ack |');
+    console.log('|---|---|---|---|---|');
+    const directMedian = median(samples[0].total);
+    for (const [i, target] of targets.entries()) {
+      const { total, accepted } = samples[i];
+      const overhead = i === 0 ? '-' : `${ms(median(total) - directMedian)} ms`;
+      console.log(`| ${target.name} | ${ms(median(total))} | ${ms(p95(total))} | ${overhead} | ${accepted.length > 0 ? `${ms(median(accepted))} ms` : '-'} |`);
+    }
+    const perSecond = streams / ((end - first) / 1000);
+    console.log('\n| iopub throughput (`print(i, flush=True)` loop) | value |');
     console.log('|---|---|');
-    console.log(`| stream messages delivered to the /kernels subscriber | ${streams.toLocaleString('en')} |`);
-    console.log(`| messages/s (first stream message to idle) | ${Math.round(streams / ((end - first) / 1000)).toLocaleString('en')} |`);
-    console.log(`| whole cell, REST to idle | ${((end - start) / 1000).toFixed(2)} s |`);
-    console.log(`| server RSS before / peak / after the final notebook write | ${mb(rssBefore)} / ${mb(peakRss)} / ${mb(process.memoryUsage().rss)} MiB |`);
+    console.log(`| direct ZmqKernel: stream messages / messages/s | ${directRun.messages.toLocaleString('en')} / ${Math.round(directRun.perSecond).toLocaleString('en')} |`);
+    console.log(`| server: stream messages delivered to the \`/kernels\` subscriber | ${streams.toLocaleString('en')} |`);
+    console.log(`| server: messages/s (first stream message to idle) | ${Math.round(perSecond).toLocaleString('en')} (${((perSecond / directRun.perSecond) * 100).toFixed(0)} % of direct) |`);
+    console.log(`| whole cell: ack to idle / to the final notebook write | ${((end - start) / 1000).toFixed(2)} s / ${((finalEnd - start) / 1000).toFixed(2)} s |`);
+    console.log(`| server CPU (user + system, all threads) per stream message, until the final write | ${((cpu / streams) * 1e6).toFixed(0)} µs |`);
+    console.log(`| server RSS before / peak / after | ${mib(rssBefore)} / ${mib(peakRss)} / ${mib(rssAfter)} MiB |`);
     console.log('\n| bytes stored per output byte (payload + metadata of notebook and kernel events) | output bytes | events | stored bytes | ratio |');
     console.log('|---|---|---|---|---|');
     const ratio = (name: string, output: number, stored: { bytes: number; events: number }) =>
@@ -180,37 +273,12 @@ async function main(): Promise<void> {
     ratio(`print loop, ${LINES.toLocaleString('en')} lines, ipykernel batching (print(i))`, printedBytes, batched);
     ratio(`print loop, ${LINES.toLocaleString('en')} lines, one message per line (flush=True)`, printedBytes, flushedPrint);
     ratio(`image/png display_data (${IMAGE_BYTES.toLocaleString('en')} B raw = ${imageBase64.toLocaleString('en')} B base64)`, imageBase64, image);
-    socket.disconnect();
   } finally {
-    await server.stop();
+    for (const socket of sockets) socket.disconnect();
+    await direct.shutdown().catch(() => undefined);
+    if (server) await stopGracefully(server);
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-/** Runs a cell and answers the bytes its execution left in the log. */
-async function measureStorage(rest: ReturnType<typeof restClient>, store: EventStore, notebookId: string, cellId: string, socket: Socket) {
-  const completed = completions(socket);
-  const before = await store.headPosition();
-  const { execution_id } = (await rest('POST', `/api/notebooks/${notebookId}/cells/${cellId}/execute`, {})) as { execution_id: string };
-  await completed(execution_id);
-  await waitForFinalWrite(store, notebookId, execution_id);
-  return storedBytes(store, notebookId, before);
-}
-
-/** Resolves once the notebook event that ends the execution (the projector's last write) is committed. */
-function waitForFinalWrite(store: EventStore, notebookId: string, executionId: string): Promise<void> {
-  return new Promise((resolve) => {
-    const subscription = store.subscribe(
-      { notebookId, types: ['notebook.doc.updated', 'notebook.cell.outputs_changed', 'notebook.cell.execution_changed'] },
-      {
-        onEvents: (events) => {
-          if (!events.some((e) => e.metadata.execution_id === executionId && ['ok', 'error', 'aborted'].includes(String(e.metadata.execution_status)))) return;
-          subscription.close();
-          resolve();
-        },
-      },
-    );
-  });
-}
-
 await main();
-
