@@ -23,9 +23,8 @@ export class ExecutionRequests {
   /** Queues a code cell's current source; its outputs land in the cell. */
   async executeCell(principal: Principal, notebookId: string, cellId: string): Promise<string> {
     authorize(this.access, principal, notebookId, 'execute');
-    const { cell } = await this.notebooks.getCell(notebookId, cellId);
-    if (cell.cell_type !== 'code') throw new DomainError('UNPROCESSABLE', `cell ${cellId} is a ${cell.cell_type} cell; only code cells execute`);
-    const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+    const { cellType, source } = await this.notebooks.cellToExecute(notebookId, cellId);
+    if (cellType !== 'code') throw new DomainError('UNPROCESSABLE', `cell ${cellId} is a ${String(cellType)} cell; only code cells execute`);
     return this.kernels.executeCell(notebookId, cellId, source, principal.user);
   }
 

@@ -19,6 +19,8 @@ import type { CommandResult } from '../commands/run-command.js';
 import { joinCellLines, joinNotebookLines } from '../ipynb/multiline.js';
 import { describeProblems, validateNotebook, type CellIdRename, type GeneratedCellId } from '../ipynb/validate-notebook.js';
 import { exportCell, exportNotebook } from '../model/export-notebook.js';
+import { findCell } from '../model/notebook-doc.js';
+import { cellSource } from '../history/cell-history.js';
 import { HistoryDocuments, type HistoryDocumentsOptions } from '../history/history-documents.js';
 import { LiveNotebooks, type LiveNotebook, type LiveNotebooksOptions } from './live-notebooks.js';
 
@@ -146,6 +148,18 @@ export class NotebookService {
   getCell(notebookId: string, cellId: string): Promise<{ cell: ICell; version: number }> {
     this.catalog.get(notebookId);
     return this.live.readNotebook(notebookId, (notebook) => ({ cell: joinCellLines(exportCell(notebook.doc, cellId)), version: notebook.version }));
+  }
+
+  /**
+   * A cell's type and source as the live document holds them now, for an execution: what the editors
+   * see, including edits whose commit is still in flight (the execute_request logs the code it ran).
+   */
+  cellToExecute(notebookId: string, cellId: string): Promise<{ cellType: unknown; source: string }> {
+    this.catalog.get(notebookId);
+    return this.live.withNotebook(notebookId, ({ doc }) => {
+      const { cell } = findCell(doc, cellId);
+      return { cellType: cell.get('cell_type'), source: cellSource(doc, cellId) ?? '' };
+    });
   }
 
   /** Inserts a cell. */
