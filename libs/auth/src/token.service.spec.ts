@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TokenService } from './token.service.js';
 
 describe(TokenService.name, () => {
@@ -23,5 +23,30 @@ describe(TokenService.name, () => {
     const shortLived = new TokenService('s3cret', -10);
     const issued = await shortLived.issue('s3cret', 'alice');
     await expect(sut.verify(issued.access_token)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: 'the token has expired' });
+  });
+
+  it('answers a token it verified before from memory until it expires, then refuses it', async () => {
+    const shortLived = new TokenService('s3cret', 1);
+    const issued = await shortLived.issue('s3cret', 'alice');
+    const { exp } = JSON.parse(Buffer.from(issued.access_token.split('.')[1], 'base64url').toString()) as { exp: number };
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime((exp - 1) * 1000);
+      await expect(shortLived.verify(issued.access_token)).resolves.toEqual({ user: 'alice', scope: 'write' });
+      await expect(shortLived.verify(issued.access_token)).resolves.toEqual({ user: 'alice', scope: 'write' });
+      vi.setSystemTime((exp + 1) * 1000);
+      await expect(shortLived.verify(issued.access_token)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: 'the token has expired' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('never remembers a token that failed, nor one altered after a success', async () => {
+    const issued = await sut.issue('s3cret', 'alice');
+    await expect(sut.verify(issued.access_token)).resolves.toMatchObject({ user: 'alice' });
+    const [header, payload, signature] = issued.access_token.split('.');
+    const forged = [header, Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'mallory' })).toString('base64url'), signature].join('.');
+    await expect(sut.verify(forged)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: 'the token is invalid' });
+    await expect(sut.verify(forged)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 });

@@ -16,12 +16,16 @@ export interface IssuedToken {
 }
 
 const USER_PATTERN = /^[A-Za-z0-9._@-]{1,128}$/;
+/** Verified tokens remembered (a client sends the same one with every request); the oldest is forgotten first. */
+const MAX_REMEMBERED = 10_000;
 const ISSUER = 'palimpsest';
 
 /** Mints and verifies HS256 bearer tokens keyed by the shared secret. */
 export class TokenService {
   private readonly key: Uint8Array;
   private readonly secretDigest: Buffer;
+  /** Tokens that verified, with their principal and expiry (Unix s): re-checked for expiry only. */
+  private readonly verified = new Map<string, { principal: Principal; exp: number }>();
 
   constructor(
     secret: string,
@@ -51,14 +55,25 @@ export class TokenService {
   /** Verifies a token and returns its principal; anything invalid or expired is UNAUTHORIZED. */
   async verify(token: string | undefined | null): Promise<Principal> {
     if (!token) throw new DomainError('UNAUTHORIZED', 'a bearer token is required');
+    const known = this.verified.get(token);
+    if (known && known.exp > Date.now() / 1000) return known.principal;
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
       if (typeof payload.sub !== 'string') throw new DomainError('UNAUTHORIZED', 'the token names no user');
-      return { user: payload.sub, scope: payload.scope === 'read' ? 'read' : 'write' };
+      const principal: Principal = { user: payload.sub, scope: payload.scope === 'read' ? 'read' : 'write' };
+      // The signature and claims of this exact string are settled; only its expiry can change the answer.
+      if (typeof payload.exp === 'number') this.remember(token, principal, payload.exp);
+      return principal;
     } catch (error) {
+      this.verified.delete(token);
       if (error instanceof DomainError) throw error;
       const expired = error instanceof joseErrors.JWTExpired;
       throw new DomainError('UNAUTHORIZED', expired ? 'the token has expired' : 'the token is invalid');
     }
+  }
+
+  private remember(token: string, principal: Principal, exp: number): void {
+    if (this.verified.size >= MAX_REMEMBERED) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { principal, exp });
   }
 }
