@@ -128,9 +128,11 @@ class TailSubscription implements Subscription {
 }
 
 /**
- * Follows the end of the log and fans committed events out to live subscriptions. It never trusts
- * in-memory hand-offs for content: each wake-up reads the committed events after its position from
- * the store, so events committed by other processes (PostgreSQL, several nodes) arrive too, in order.
+ * Follows the end of the log and fans committed events out to live subscriptions, in position order
+ * with no gap. A wake-up reads the committed events after its position from the store, so events
+ * committed by other processes (PostgreSQL, several nodes) arrive too. When the store is the log's only
+ * writer (SQLite), it hands over the rows each commit inserted; they are dispatched without a read as
+ * long as they continue exactly where the tail is, and anything else falls back to the read.
  */
 export class LiveTail {
   private position = 0;
@@ -141,6 +143,8 @@ export class LiveTail {
   private stopped = false;
   private retry: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(events: readonly LoggedEvent[]) => void>();
+  /** Rows handed over by commits of this process, in commit order, not dispatched yet. */
+  private handedOver: LoggedEvent[][] = [];
 
   constructor(
     readonly read: LogReader,
@@ -163,9 +167,10 @@ export class LiveTail {
     return new TailSubscription(this, query, handler);
   }
 
-  /** Signals that something was committed; the tail reads and dispatches it. */
-  wake(): Promise<void> {
+  /** Signals that something was committed (with the rows it inserted, when the caller is the only writer); the tail dispatches it. */
+  wake(inserted?: LoggedEvent[]): Promise<void> {
     if (this.stopped) return this.chain;
+    if (inserted && inserted.length > 0) this.handedOver.push(inserted);
     this.wanted = true;
     if (!this.pumping) this.chain = this.chain.then(() => this.pump());
     return this.chain;
@@ -198,18 +203,32 @@ export class LiveTail {
     return this.chain;
   }
 
+  /** The next handed-over rows if they continue exactly at the tail's position; null when a read is needed (and stale ones are dropped). */
+  private takeHandedOver(): LoggedEvent[] | null {
+    while (this.handedOver.length > 0 && this.handedOver[0][this.handedOver[0].length - 1].position <= this.position) this.handedOver.shift();
+    const next = this.handedOver[0];
+    if (!next || next[0].position !== this.position + 1) return null;
+    // Dispatched a page at a time, as reads are, so a huge commit does not overflow every live buffer at once.
+    if (next.length > PAGE) {
+      this.handedOver[0] = next.slice(PAGE);
+      return next.slice(0, PAGE);
+    }
+    this.handedOver.shift();
+    return next;
+  }
+
   private async pump(): Promise<void> {
     this.pumping = true;
     try {
       while (this.wanted && !this.stopped) {
         this.wanted = false;
         for (;;) {
-          const events = await this.read({ after: this.position, limit: PAGE });
+          const events = this.takeHandedOver() ?? (await this.read({ after: this.position, limit: PAGE }));
           if (events.length === 0) break;
           this.position = events[events.length - 1].position;
           for (const subscription of this.subscribers) subscription.push(events);
           for (const listener of this.listeners) listener(events);
-          if (events.length < PAGE) break;
+          if (events.length < PAGE && this.handedOver.length === 0) break;
         }
       }
     } catch (error) {

@@ -20,10 +20,20 @@ export interface ChainRow {
   hash: Buffer;
 }
 
+/** What a committed batch became. */
+export interface CommittedBatch {
+  outcomes: AppendOutcome[];
+  /**
+   * The rows it inserted, as a read would return them, when this process is the log's only writer (the
+   * live tail then need not read them back); null when other writers may interleave (PostgreSQL).
+   */
+  inserted: LoggedEvent[] | null;
+}
+
 /** The SQL side of the store for one database engine; the shared logic lives in TypeOrmEventStore. */
 export interface LogDialect {
   /** Runs one write transaction holding the log's write lock: reads heads, plans and inserts the batch. */
-  commitBatch(batch: readonly PendingAppend[]): Promise<AppendOutcome[]>;
+  commitBatch(batch: readonly PendingAppend[]): Promise<CommittedBatch>;
   read(query: ReadQuery): Promise<LoggedEvent[]>;
   readStream(stream: string, fromVersion: number, toVersion: number): Promise<LoggedEvent[]>;
   streamVersion(stream: string): Promise<number>;

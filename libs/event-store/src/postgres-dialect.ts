@@ -3,7 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { planBatch, type AppendOutcome, type ExistingRow, type PendingAppend, type StreamHead } from './batch-plan.js';
 import type { DocCheckpoint, ReadQuery } from './event-store.js';
-import type { ChainRow, LogDialect } from './log-dialect.js';
+import type { ChainRow, CommittedBatch, LogDialect } from './log-dialect.js';
 import { chainRowsQuery, EVENT_COLUMNS, type ChainEventRow, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
 
 /** Every append transaction takes this advisory lock, so commit order is position order on every node. */
@@ -32,7 +32,12 @@ export class PostgresDialect implements LogDialect {
     return (await (runner ?? this.dataSource).query(numbered(sql), params)) as T[];
   }
 
-  async commitBatch(batch: readonly PendingAppend[]): Promise<AppendOutcome[]> {
+  /** Other nodes may commit between this node's batches, so the live tail always reads what was committed. */
+  async commitBatch(batch: readonly PendingAppend[]): Promise<CommittedBatch> {
+    return { outcomes: await this.commitOutcomes(batch), inserted: null };
+  }
+
+  private async commitOutcomes(batch: readonly PendingAppend[]): Promise<AppendOutcome[]> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {

@@ -1,10 +1,10 @@
 import type { LoggedEvent } from '@palimpsest/contracts';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
-import { planBatch, type AppendOutcome, type ExistingRow, type PendingAppend, type RowToInsert, type StreamHead } from './batch-plan.js';
+import { planBatch, type ExistingRow, type PendingAppend, type RowToInsert, type StreamHead } from './batch-plan.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 import type { DocCheckpoint, ReadQuery } from './event-store.js';
-import type { ChainRow, LogDialect } from './log-dialect.js';
+import type { ChainRow, CommittedBatch, LogDialect } from './log-dialect.js';
 import { chainRowsQuery, EVENT_COLUMNS, type ChainEventRow, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
 
 /** How many stream heads the dialect remembers (the oldest is forgotten first). */
@@ -12,6 +12,23 @@ const MAX_CACHED_HEADS = 10_000;
 
 /** How many distinct read queries keep their prepared statement (filters vary; the oldest goes first). */
 const MAX_CACHED_STATEMENTS = 200;
+
+/** The events a batch inserted, exactly as reading their rows back would return them. */
+function insertedEvents(rows: readonly RowToInsert[], positions: readonly number[]): LoggedEvent[] {
+  return rows.map((row, i) =>
+    toLoggedEvent({
+      position: positions[i],
+      event_id: row.id,
+      stream_id: row.stream,
+      stream_version: row.version,
+      type: row.type,
+      data_encoding: row.encoding,
+      data: row.data,
+      metadata: row.metadata,
+      recorded_at: row.recordedAt,
+    }),
+  );
+}
 
 /** The underlying better-sqlite3 handle of a TypeORM data source. */
 function nativeHandle(dataSource: DataSource): BetterSqlite3.Database {
@@ -55,16 +72,16 @@ export class SqliteDialect implements LogDialect {
     };
   }
 
-  async commitBatch(batch: readonly PendingAppend[]): Promise<AppendOutcome[]> {
+  async commitBatch(batch: readonly PendingAppend[]): Promise<CommittedBatch> {
     const streams = [...new Set(batch.map((p) => p.request.stream))];
     const heads = this.cachedHeads(batch, streams);
     if (heads) {
       // One trip to the writer: no read is needed, since the heads are known and no id can exist yet.
       const plan = planBatch(batch, heads, new Map(), Date.now());
       try {
-        const outcomes = plan.outcomes(await this.writer.writeAll(plan.rows));
+        const positions = await this.writer.writeAll(plan.rows);
         this.remember(plan.rows);
-        return outcomes;
+        return { outcomes: plan.outcomes(positions), inserted: insertedEvents(plan.rows, positions) };
       } catch {
         // A head moved behind this process's back (a UNIQUE violation) or the write failed: forget the
         // heads and decide the batch again from what the database holds.
@@ -93,7 +110,7 @@ export class SqliteDialect implements LogDialect {
   }
 
   /** The general path: BEGIN IMMEDIATE with the heads and existing ids read on the writer, then the planned rows and COMMIT. */
-  private async commitRead(batch: readonly PendingAppend[], streams: readonly string[]): Promise<AppendOutcome[]> {
+  private async commitRead(batch: readonly PendingAppend[], streams: readonly string[]): Promise<CommittedBatch> {
     const ids = batch.flatMap((p) => p.events.map((e) => e.id));
     const read = await this.writer.begin(streams, ids);
     try {
@@ -120,7 +137,7 @@ export class SqliteDialect implements LogDialect {
       const positions = plan.rows.length > 0 ? await this.writer.insertAndCommit(plan.rows) : (await this.writer.rollback(), []);
       for (const [stream, head] of heads) this.heads.set(stream, head);
       this.remember(plan.rows);
-      return plan.outcomes(positions);
+      return { outcomes: plan.outcomes(positions), inserted: insertedEvents(plan.rows, positions) };
     } catch (error) {
       await this.writer.rollback().catch(() => undefined);
       throw error;

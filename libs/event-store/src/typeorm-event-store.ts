@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { uuidv7 } from 'uuidv7';
-import type { AppendOutcome, EncodedEvent, PendingAppend } from './batch-plan.js';
+import type { EncodedEvent, PendingAppend } from './batch-plan.js';
 import { canonicalJson } from './canonical-json.js';
 import {
   EventStore,
@@ -20,7 +20,7 @@ import {
 } from './event-store.js';
 import { verifyChains } from './chain-verifier.js';
 import { LiveTail } from './live-tail.js';
-import type { LogDialect } from './log-dialect.js';
+import type { CommittedBatch, LogDialect } from './log-dialect.js';
 import { PostgresDialect } from './postgres-dialect.js';
 import { whereClause } from './row-mapping.js';
 import { SqliteDialect } from './sqlite-dialect.js';
@@ -177,16 +177,16 @@ export class TypeOrmEventStore extends EventStore {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.options.maxBatch);
-        let outcomes: AppendOutcome[];
+        let committed: CommittedBatch;
         try {
-          outcomes = await this.dialect.commitBatch(batch);
+          committed = await this.dialect.commitBatch(batch);
         } catch (error) {
           const failure = error instanceof Error ? error : new Error(String(error));
           for (const pending of batch) pending.reject(failure);
           continue;
         }
-        outcomes.forEach((outcome, i) => (outcome.ok ? batch[i].resolve(outcome.result) : batch[i].reject(outcome.error)));
-        if (outcomes.some((o) => o.ok && !o.result.duplicate)) void this.tail.wake();
+        committed.outcomes.forEach((outcome, i) => (outcome.ok ? batch[i].resolve(outcome.result) : batch[i].reject(outcome.error)));
+        if (committed.outcomes.some((o) => o.ok && !o.result.duplicate)) void this.tail.wake(committed.inserted ?? undefined);
       }
     } finally {
       this.flushing = null;

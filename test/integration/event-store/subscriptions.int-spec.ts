@@ -198,6 +198,28 @@ describe.each(STORE_BACKENDS)('TypeOrmEventStore subscriptions on %s', (backend)
     expect(healthy.events.map((e) => e.position)).toEqual([...first.positions, ...second.positions]);
   });
 
+  it('hands live subscribers exactly what a read returns, and what another store on the same database committed meanwhile', async () => {
+    await t.store.append({ stream: 'notebook:a', events: [jsonEvent({ first: true })] });
+    const collector = new Collector();
+    await subscribe({}, collector).live;
+    // Live events of this store's own commits (on SQLite handed over by the commit, not read back).
+    const own = await t.store.append({ stream: 'notebook:a', events: [yjsEvent(Uint8Array.of(1, 2, 3)), jsonEvent({ nested: { b: 1, a: [true, null] } })] });
+    await collector.reached(own.positions[1]);
+    // A second store commits behind this one's back: the next hand-over does not continue where the
+    // tail is, so the tail reads the gap from the database first.
+    const other = await t.reopen();
+    const foreign = await other.append({ stream: 'notebook:b', events: [jsonEvent({ foreign: 1 })] });
+    const after = await t.store.append({ stream: 'notebook:a', events: [jsonEvent({ after: true })] });
+    await collector.reached(after.positions[0]);
+    expect(foreign.positions[0]).toBeLessThan(after.positions[0]);
+    const stored = await readAll(other);
+    expectExactlyOnceInOrder(collector.events, stored);
+    expect(collector.events).toEqual(stored);
+    // The cleanup closes the store opened last (`other`); this one is closed here.
+    for (const s of subscriptions.splice(0)) s.close();
+    await t.store.close();
+  });
+
   if (backend === 'postgres') {
     it('delivers events appended by another node through LISTEN/NOTIFY', async () => {
       const other = await TypeOrmEventStore.open({ databaseUrl: process.env.DATABASE_URL, postgresSchema: t.location, migrations: MIGRATIONS });
