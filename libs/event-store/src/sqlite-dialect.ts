@@ -78,8 +78,10 @@ export class SqliteDialect implements LogDialect {
     if (heads) {
       // One trip to the writer: no read is needed, since the heads are known and no id can exist yet.
       const plan = planBatch(batch, heads, new Map(), Date.now());
+      // Every append refused (a stale expected version): nothing to write.
+      if (plan.rows.length === 0) return { outcomes: plan.outcomes([]), inserted: [] };
       try {
-        const positions = await this.writer.writeAll(plan.rows);
+        const positions = await this.writer.insertAndCommit(plan.rows, { begin: true });
         this.remember(plan.rows);
         return { outcomes: plan.outcomes(positions), inserted: insertedEvents(plan.rows, positions) };
       } catch {

@@ -27,7 +27,8 @@ interface Waiter {
 /**
  * The client of the SQLite writer thread (`worker/sqlite-writer.worker.mjs`): the only connection
  * that writes the database, so that COMMIT's fsync never blocks the event loop. Requests are
- * answered in order; the transaction of a batch spans `begin` and `insert` (or `rollback`).
+ * answered in order; the transaction of a batch spans `begin` and `insertAndCommit` (or `rollback`),
+ * or is one `insertAndCommit` with `begin` when no read is needed.
  */
 export class SqliteWriter {
   private readonly worker: Worker;
@@ -52,15 +53,12 @@ export class SqliteWriter {
     return this.call({ op: 'begin', streams, ids });
   }
 
-  /** Inserts the planned rows in order and commits; resolves with their positions after the commit. */
-  async insertAndCommit(rows: readonly RowToInsert[]): Promise<number[]> {
-    const { positions } = await this.call<{ positions: number[] }>({ op: 'insert', rows });
-    return positions;
-  }
-
-  /** BEGIN IMMEDIATE, the planned rows in order, COMMIT, in one trip; resolves with their positions after the commit. */
-  async writeAll(rows: readonly RowToInsert[]): Promise<number[]> {
-    const { positions } = await this.call<{ positions: number[] }>({ op: 'write', rows });
+  /**
+   * Inserts the planned rows in order and commits; resolves with their positions after the commit. With
+   * `begin`, the transaction is opened first (BEGIN IMMEDIATE), so a whole batch takes one trip.
+   */
+  async insertAndCommit(rows: readonly RowToInsert[], { begin = false } = {}): Promise<number[]> {
+    const { positions } = await this.call<{ positions: number[] }>({ op: 'insert', rows, begin });
     return positions;
   }
 

@@ -2,15 +2,15 @@
 // (an fsync with synchronous=FULL) would stall the event loop, and with it every socket and kernel.
 // Here the transaction's statements and its fsync run beside the event loop. The main thread plans
 // each batch (pure TypeScript) between the two steps of one transaction: `begin` (BEGIN IMMEDIATE and
-// the reads the plan needs) and `insert` (the planned rows, then COMMIT), or in one `write` when the
-// main thread already knows the stream heads. Every other write of the
+// the reads the plan needs) and `insert` (the planned rows, then COMMIT), or in one `insert` that also
+// begins when the main thread already knows the stream heads. Every other write of the
 // store goes through `exec`, so this thread is the database's only writer.
 import Database from 'better-sqlite3';
 import { Buffer } from 'node:buffer';
 import { parentPort, workerData } from 'node:worker_threads';
 
 /** @typedef {{ id: string; stream: string; version: number; type: string; encoding: string; data: Uint8Array; metadata: Uint8Array; actor: string; notebookId: string | null; recordedAt: number; prevHash: Uint8Array | null; hash: Uint8Array; cellIds: string[] }} Row */
-/** @typedef {{ seq: number; op: 'begin'; streams: string[]; ids: string[] } | { seq: number; op: 'insert'; rows: Row[] } | { seq: number; op: 'write'; rows: Row[] } | { seq: number; op: 'rollback' } | { seq: number; op: 'exec'; sql: string; params: unknown[] } | { seq: number; op: 'close' }} Request */
+/** @typedef {{ seq: number; op: 'begin'; streams: string[]; ids: string[] } | { seq: number; op: 'insert'; rows: Row[]; begin: boolean } | { seq: number; op: 'rollback' } | { seq: number; op: 'exec'; sql: string; params: unknown[] } | { seq: number; op: 'close' }} Request */
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-writer.worker.mjs runs as a worker thread');
@@ -62,9 +62,7 @@ function handle(request) {
       return { heads, existing };
     }
     case 'insert':
-      return { positions: insertAndCommit(request.rows) };
-    case 'write':
-      statements.begin.run();
+      if (request.begin) statements.begin.run();
       return { positions: insertAndCommit(request.rows) };
     case 'rollback':
       if (db.inTransaction) statements.rollback.run();
