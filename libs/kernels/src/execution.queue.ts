@@ -66,9 +66,7 @@ export class ExecutionQueue {
   /** Moves on from a completed running execution: stop_on_error bookkeeping, then the next one. */
   private complete(running: Execution): void {
     this.running = null;
-    this.interruptedExecution = null;
-    if (this.replyTimer) clearTimeout(this.replyTimer);
-    this.replyTimer = null;
+    this.clearInterrupt();
     if (this.afterError) this.afterError = running.status === 'aborted';
     else if (running.status === 'error' && running.stopOnError) {
       this.afterError = true;
@@ -92,11 +90,16 @@ export class ExecutionQueue {
   abortAll(reason: string): void {
     this.running?.abort(reason);
     this.running = null;
+    this.clearInterrupt();
+    this.afterError = false;
+    this.abortQueued(reason);
+  }
+
+  /** Forgets the interrupt of the running execution and its reply grace timer. */
+  private clearInterrupt(): void {
     this.interruptedExecution = null;
     if (this.replyTimer) clearTimeout(this.replyTimer);
     this.replyTimer = null;
-    this.afterError = false;
-    this.abortQueued(reason);
   }
 
   /** Arms the reply grace timer once the interrupted execution is idle without a reply. */
