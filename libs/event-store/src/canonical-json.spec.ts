@@ -59,6 +59,15 @@ describe('canonicalJson (RFC 8785)', () => {
     expect(canonicalJson({ at: new Date(0) })).toBe('{"at":"1970-01-01T00:00:00.000Z"}');
   });
 
+  it('orders array-index keys as strings and keeps a __proto__ member, as the canonicalize package does', () => {
+    const indexed = { b: { 10: 'ten', 9: 'nine', a: 0 }, a: [{ '2': 1, '1x': 2 }] };
+    expect(canonicalJson(indexed)).toBe('{"a":[{"1x":2,"2":1}],"b":{"10":"ten","9":"nine","a":0}}');
+    expect(canonicalJson(indexed)).toBe(canonicalize(indexed));
+    const parsed: unknown = JSON.parse('{"z":1,"__proto__":{"x":1},"a":2}');
+    expect(canonicalJson(parsed)).toBe('{"__proto__":{"x":1},"a":2,"z":1}');
+    expect(canonicalJson(parsed)).toBe(canonicalize(parsed));
+  });
+
   it('keeps a lone surrogate (escaped, so it parses back) and refuses non-finite numbers and cycles', () => {
     const text = 'half \ud83d of an emoji';
     expect(JSON.parse(canonicalJson({ text })) as unknown).toEqual({ text });

@@ -5,18 +5,55 @@ const MAX_DEPTH = 512;
  * RFC 8785 (JCS) canonical JSON of a JSON value: object keys sorted by UTF-16 code units, no
  * whitespace, numbers and strings exactly as ECMAScript's JSON.stringify writes them, `toJSON`
  * honoured. Byte-identical to the `canonicalize` package (checked in canonical-json.spec.ts) for
- * every value it accepts, 1.5x as fast on a kernel stream message (the append hot path; measured
- * 6.8 against 10.6 µs), and it keeps strings with lone
- * surrogates (a kernel may print them), which JSON.stringify escapes as `\udXXX`, instead of
- * refusing the whole event. Non-finite numbers are refused: JSON has none.
+ * every value it accepts, and it keeps strings with lone surrogates (a kernel may print them), which
+ * JSON.stringify escapes as `\udXXX`, instead of refusing the whole event. Non-finite numbers are
+ * refused: JSON has none. The usual path copies the value with its keys in sorted order and lets the
+ * native JSON.stringify write it (a kernel stream message: 8.7 against 14.6 µs for writing it in
+ * JavaScript); an object with a key that starts with a digit is written in JavaScript, because
+ * JavaScript enumerates array-index keys first whatever order they were inserted in.
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, 0);
+  const sorted = sortedCopy(value, 0);
+  return sorted === UNORDERABLE ? write(value, 0) : JSON.stringify(sorted);
+}
+
+/** What `sortedCopy` returns for a value holding an object whose keys no copy can keep in sorted order. */
+const UNORDERABLE = Symbol('unorderable');
+
+function checkedScalar(value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`${value} is not a JSON number`);
+  return value;
+}
+
+function sortedCopy(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object') return checkedScalar(value);
+  if (depth > MAX_DEPTH) throw new Error(`JSON nested deeper than ${MAX_DEPTH} levels (or circular)`);
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return sortedCopy((value as { toJSON(): unknown }).toJSON(), depth + 1);
+  if (Array.isArray(value)) {
+    const items: unknown[] = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item = sortedCopy(value[i], depth + 1);
+      if (item === UNORDERABLE) return UNORDERABLE;
+      items[i] = item;
+    }
+    return items;
+  }
+  const record = value as Record<string, unknown>;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(record).sort()) {
+    const first = key.charCodeAt(0);
+    if (first >= 0x30 && first <= 0x39) return UNORDERABLE;
+    const item = sortedCopy(record[key], depth + 1);
+    if (item === UNORDERABLE) return UNORDERABLE;
+    // A `__proto__` key is a member, as JSON.parse made it; assigning it would set the copy's prototype.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+    else copy[key] = item;
+  }
+  return copy;
 }
 
 function write(value: unknown, depth: number): string {
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`${value} is not a JSON number`);
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return JSON.stringify(checkedScalar(value));
   if (depth > MAX_DEPTH) throw new Error(`JSON nested deeper than ${MAX_DEPTH} levels (or circular)`);
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return write((value as { toJSON(): unknown }).toJSON(), depth + 1);
   if (Array.isArray(value)) {
