@@ -98,10 +98,13 @@ export function planBatch(
     const { stream, expectedVersion = 'any' } = pending.request;
     const head = heads.get(stream) ?? { version: 0, hash: null };
 
-    const known = pending.events.map((event) => existingById.get(event.id) ?? plannedById.get(event.id));
-    if (known.some((k) => k !== undefined)) {
-      decided.push(resolveRetry(pending, known));
-      return;
+    // A store-generated id is new by construction: only appends with ids of their own can be retries.
+    if (!pending.events.every((event) => event.generatedId)) {
+      const known = pending.events.map((event) => existingById.get(event.id) ?? plannedById.get(event.id));
+      if (known.some((k) => k !== undefined)) {
+        decided.push(resolveRetry(pending, known));
+        return;
+      }
     }
     if (expectedVersion !== 'any') {
       const expected = expectedVersion === 'no_stream' ? 0 : expectedVersion;

@@ -36,6 +36,7 @@ export function appendToSplitText(text: SplitStreamText, chunk: string): SplitSt
 
 /** Resolves every `\b` and `\r` in a text (see appendStreamText). */
 export function normalizeStreamText(text: string): string {
+  if (!text.includes('\r') && !text.includes('\b')) return text;
   return text
     .replace(/\r+\n/g, '\n')
     .split('\n')
