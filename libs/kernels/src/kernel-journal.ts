@@ -1,4 +1,4 @@
-import { kernelStream, type EventMetadata, type KernelLifecycleEventData } from '@palimpsest/contracts';
+import { DomainError, kernelStream, type EventMetadata, type KernelLifecycleEventData } from '@palimpsest/contracts';
 import type { MessageBus } from '@palimpsest/bus';
 import type { EventStore, NewEvent } from '@palimpsest/event-store';
 import { toKernelMessageEventData } from './kernel-message.event.js';
@@ -16,10 +16,14 @@ export interface Correlation {
 /** Where the journal reports appends that failed (they are never retried: the store is down). */
 export type JournalErrorHandler = (error: unknown) => void;
 
+/** The store's refusals of an event itself (too large, not encodable), which must not take the events beside it down too. */
+const REFUSED_EVENT = new Set(['BAD_REQUEST', 'PAYLOAD_TOO_LARGE']);
+
 /**
  * Records everything one kernel says and hears as events of `kernel:<id>` (every message both ways
  * as `kernel.message`, lifecycle as `kernel.lifecycle`) and publishes messages and status on the bus.
- * Appends are queued without awaiting each other: the store keeps their order within the stream.
+ * The events of one turn of the event loop are appended together, once it has run: a burst of
+ * output is one append, and encoding it waits until every message of the burst was relayed live.
  */
 export class KernelJournal {
   /** The actor of requests nobody in particular asked for (readiness probes, barriers): whoever last operated the kernel. */
@@ -28,7 +32,9 @@ export class KernelJournal {
   lastActivity = Date.now();
   private readonly correlations = new Map<string, Correlation>();
   private context: Correlation | null = null;
-  private lastAppend: Promise<unknown> = Promise.resolve();
+  private lastAppend: Promise<void> = Promise.resolve();
+  /** Events recorded in this turn of the event loop, appended at its end. */
+  private turn: NewEvent[] | null = null;
   private readonly detach: Array<() => void>;
   private readonly stream: string;
   private readonly kernelActor: string;
@@ -85,7 +91,7 @@ export class KernelJournal {
 
   /** Resolves once every event queued so far is committed (or failed). */
   flushed(): Promise<void> {
-    return this.lastAppend.then(() => undefined);
+    return this.lastAppend;
   }
 
   /** Stops listening to the kernel. */
@@ -125,8 +131,26 @@ export class KernelJournal {
   }
 
   private append(event: NewEvent): void {
-    const appended = this.store.append({ stream: this.stream, events: [event] });
-    appended.catch(this.onError);
-    this.lastAppend = appended.catch(() => undefined);
+    if (this.turn) {
+      this.turn.push(event);
+      return;
+    }
+    const events = (this.turn = [event]);
+    this.lastAppend = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.turn = null;
+        resolve(this.appendAll(events));
+      }),
+    );
+  }
+
+  private async appendAll(events: NewEvent[]): Promise<void> {
+    try {
+      await this.store.append({ stream: this.stream, events });
+    } catch (error) {
+      if (events.length === 1 || !(error instanceof DomainError && REFUSED_EVENT.has(error.code))) return this.onError(error);
+      // One event the store refuses: append the others, and report only that one.
+      await Promise.all(events.map((event) => this.store.append({ stream: this.stream, events: [event] }).catch(this.onError)));
+    }
   }
 }
