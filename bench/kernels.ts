@@ -7,17 +7,20 @@
  * - iopub throughput: a cell printing LINES lines (one message per line: print(..., flush=True)), counted
  *   at a Socket.IO subscriber, against the same loop read by the direct peer; the server's CPU per
  *   message and its memory.
+ * - iopub capacity: one ipykernel emits ~3,000 messages/s here, less than the server can carry, so a
+ *   second kernel, bench/firehose-kernel.ts (real wire protocol, launched from a kernelspec), publishes
+ *   FIREHOSE stream messages as fast as its socket takes them; delivered rate and server CPU per message.
  * - Bytes stored per output byte, read from the SQLite file.
  *
  *   node --import ./test/support/register-swc.mjs bench/kernels.ts
- *   (ROUND_TRIPS per target and round, ROUNDS, LINES, IMAGE_BYTES override the defaults 100, 3, 30,000, 1 MiB)
+ *   (ROUND_TRIPS per target and round, ROUNDS, LINES, FIREHOSE, IMAGE_BYTES override the defaults 100, 3, 30,000, 50,000, 1 MiB)
  */
 import { discoverKernelSpecs, ZmqKernel, type RawKernelMessage } from '@palimpsest/kernels';
 import Database from 'better-sqlite3';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { startChildServer, type ChildServer } from '../test/support/child-server.js';
 import { connectSocket } from '../test/support/kernel-clients.js';
@@ -28,6 +31,7 @@ const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const WARM_UP = 20;
 const LINES = Number(process.env.LINES ?? 30_000);
+const FIREHOSE = Number(process.env.FIREHOSE ?? 50_000);
 const IMAGE_BYTES = Number(process.env.IMAGE_BYTES ?? 1024 * 1024);
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
@@ -147,6 +151,33 @@ async function finalWrite(url: string, token: string, notebookId: string, after:
   }
 }
 
+/** Writes the kernelspec of bench/firehose-kernel.ts under `<jupyterPath>/kernels/firehose`. */
+function writeFirehoseSpec(jupyterPath: string): void {
+  const dir = join(jupyterPath, 'kernels', 'firehose');
+  mkdirSync(dir, { recursive: true });
+  const argv = [process.execPath, '--import', resolve('test/support/register-swc.mjs'), resolve('bench/firehose-kernel.ts'), '{connection_file}'];
+  writeFileSync(join(dir, 'kernel.json'), JSON.stringify({ argv, display_name: 'Firehose (benchmark)', language: 'text' }));
+}
+
+/** One firehose run: stream messages delivered to the subscriber per second (first to last) and server CPU per message. */
+async function firehoseRun(socket: Socket, submit: () => Promise<string>, completed: (executionId: string) => Promise<void>, pid: number) {
+  let streams = 0;
+  let first = 0;
+  let last = 0;
+  const counter = (message: RawKernelMessage) => {
+    if (message.msg_type !== 'stream') return;
+    last = performance.now();
+    if (streams++ === 0) first = last;
+  };
+  socket.on('message', counter);
+  const cpuBefore = cpuSeconds(pid);
+  await completed(await submit());
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  socket.off('message', counter);
+  if (streams !== FIREHOSE) throw new Error(`the subscriber got ${streams} of ${FIREHOSE} stream messages`);
+  return { perSecond: streams / ((last - first) / 1000), cpuPerMessage: cpu / streams };
+}
+
 /** SIGTERM (the server shuts its kernels down), then SIGKILL if it has not exited within 15 s. */
 async function stopGracefully(server: ChildServer): Promise<void> {
   if (server.child.exitCode !== null || server.child.signalCode !== null) return;
@@ -165,7 +196,9 @@ async function main(): Promise<void> {
   const spec = discoverKernelSpecs().kernelspecs.python3.spec;
   const direct = new ZmqKernel({ name: 'python3', spec });
   try {
-    server = await startChildServer(dataDir, { LOG_LEVEL: 'error' });
+    const jupyterPath = join(dataDir, 'jupyter');
+    writeFirehoseSpec(jupyterPath);
+    server = await startChildServer(dataDir, { LOG_LEVEL: 'error', JUPYTER_PATH: jupyterPath });
     const { url } = server;
     const pid = server.child.pid!;
     const auth = await fetch(`${url}/api/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret: TEST_SECRET, user: 'bench' }) });
@@ -244,6 +277,23 @@ async function main(): Promise<void> {
     const image = await measureStorage(await cell(`import os\nfrom IPython.display import Image, display\ndisplay(Image(data=os.urandom(${IMAGE_BYTES}), format='png'))`));
     const imageBase64 = Math.ceil(IMAGE_BYTES / 3) * 4;
 
+    // Capacity: the same subscriber path, fed by a kernel faster than ipykernel.
+    const hoseBook = (await rest('POST', '/api/notebooks', { name: 'firehose.ipynb' })) as { id: string };
+    const hoseKernel = (await rest('POST', `/api/notebooks/${hoseBook.id}/kernel`, { name: 'firehose' })) as { kernel: { id: string } };
+    const hoseCell = ((await rest('POST', `/api/notebooks/${hoseBook.id}/cells`, { cell_type: 'code', source: String(FIREHOSE) })) as { cell: { id: string } }).cell.id;
+    const hoseSocket = await connectSocket(url, '/kernels', token);
+    sockets.push(hoseSocket);
+    await hoseSocket.emitWithAck('subscribe', { kernel_id: hoseKernel.kernel.id });
+    const hoseCompleted = completions(hoseSocket);
+    const hoseRuns = [];
+    for (let run = 0; run < ROUNDS; run++) {
+      hoseRuns.push(await firehoseRun(hoseSocket, async () => {
+        const ack = (await hoseSocket.emitWithAck('execute', { notebook_id: hoseBook.id, cell_id: hoseCell })) as { execution_id: string };
+        return ack.execution_id;
+      }, hoseCompleted, pid));
+    }
+    const hosePeakRss = rssBytes(pid);
+
     const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
     console.log(`## Kernels benchmark (${new Date().toISOString().slice(0, 10)})\n`);
     console.log(`- ${availableParallelism()} CPUs (${cpuModel}), Node ${process.version}, real ipykernel (python3)`);
@@ -266,6 +316,12 @@ async function main(): Promise<void> {
     console.log(`| whole cell: ack to idle / to the final notebook write | ${((end - start) / 1000).toFixed(2)} s / ${((finalEnd - start) / 1000).toFixed(2)} s |`);
     console.log(`| server CPU (user + system, all threads) per stream message, until the final write | ${((cpu / streams) * 1e6).toFixed(0)} µs |`);
     console.log(`| server RSS before / peak / after | ${mib(rssBefore)} / ${mib(peakRss)} / ${mib(rssAfter)} MiB |`);
+    const rates = hoseRuns.map((run) => run.perSecond);
+    console.log(`\n| iopub capacity (firehose kernel, ${FIREHOSE.toLocaleString('en')} stream messages per run, ${ROUNDS} runs) | value |`);
+    console.log('|---|---|');
+    console.log(`| messages/s delivered to the \`/kernels\` subscriber, median (min–max) | ${Math.round(median(rates)).toLocaleString('en')} (${Math.round(Math.min(...rates)).toLocaleString('en')}–${Math.round(Math.max(...rates)).toLocaleString('en')}) |`);
+    console.log(`| server CPU (user + system, all threads) per message, median | ${(median(hoseRuns.map((run) => run.cpuPerMessage)) * 1e6).toFixed(0)} µs |`);
+    console.log(`| server RSS after the runs | ${mib(hosePeakRss)} MiB |`);
     console.log('\n| bytes stored per output byte (payload + metadata of notebook and kernel events) | output bytes | events | stored bytes | ratio |');
     console.log('|---|---|---|---|---|');
     const ratio = (name: string, output: number, stored: { bytes: number; events: number }) =>
