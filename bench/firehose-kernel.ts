@@ -33,7 +33,15 @@ const control = new Router({ ...options, receiveHighWaterMark: 0 });
 const stdin = new Router({ ...options, receiveHighWaterMark: 0 });
 const iopub = new Publisher({ ...options });
 const heartbeat = new Reply();
+// Referenced from `shutDown`, so none of them is garbage collected (and closed) while the kernel runs:
+// a socket only the top-level code referenced was, now and then, before its first peer connected.
+const sockets = [shell, control, stdin, iopub, heartbeat];
 let executionCount = 0;
+
+function shutDown(): never {
+  for (const socket of sockets) socket.close();
+  process.exit(0);
+}
 
 const publish = (msgType: string, content: Record<string, unknown>, parent: JupyterMessage) =>
   iopub.send(codec.encode(createMessage(origin, 'iopub', msgType, content, { parent })));
@@ -73,7 +81,7 @@ async function serve(socket: Router, channel: Channel): Promise<void> {
       case 'shutdown_request':
         await reply(socket, identities, channel, 'shutdown_reply', { status: 'ok', restart: false }, request);
         await publish('status', { execution_state: 'idle' }, request);
-        process.exit(0);
+        shutDown();
         break;
       default:
         break;

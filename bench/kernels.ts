@@ -13,7 +13,7 @@
  * - Bytes stored per output byte, read from the SQLite file.
  *
  *   node --import ./test/support/register-swc.mjs bench/kernels.ts
- *   (ROUND_TRIPS per target and round, ROUNDS, LINES, FIREHOSE, IMAGE_BYTES override the defaults 100, 3, 30,000, 50,000, 1 MiB)
+ *   (ROUND_TRIPS per target and round, ROUNDS, LINES, FIREHOSE, IMAGE_BYTES override the defaults 100, 3, 100,000, 50,000, 1 MiB)
  */
 import { discoverKernelSpecs, ZmqKernel, type RawKernelMessage } from '@palimpsest/kernels';
 import Database from 'better-sqlite3';
@@ -30,7 +30,7 @@ import { cpuSeconds, rssBytes } from './process-stats.js';
 const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const WARM_UP = 20;
-const LINES = Number(process.env.LINES ?? 30_000);
+const LINES = Number(process.env.LINES ?? 100_000);
 const FIREHOSE = Number(process.env.FIREHOSE ?? 50_000);
 const IMAGE_BYTES = Number(process.env.IMAGE_BYTES ?? 1024 * 1024);
 
