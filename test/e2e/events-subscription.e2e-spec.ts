@@ -90,6 +90,22 @@ describe('Socket.IO /events', () => {
     expect(received.every((e) => e.type === 'notebook.cell.inserted')).toBe(true);
   });
 
+  it('follows a REST snapshot from its position: the first event is the next change, nothing older', async () => {
+    await addCell('before the snapshot');
+    const snapshot = await request(server.url).get(`/api/notebooks/${notebookId}`).set('authorization', `Bearer ${alice}`).expect(200);
+    const events = await request(server.url).get(`/api/notebooks/${notebookId}/events?limit=1000`).set('authorization', `Bearer ${alice}`).expect(200);
+    const atVersion = (events.body.events as Array<ApiEvent & { stream: string }>).find((e) => e.stream === `notebook:${notebookId}` && e.version === snapshot.body.version);
+    expect(snapshot.body.position).toBe(atVersion?.position);
+
+    const socket = connect(alice);
+    await connected(socket);
+    const next = collect(socket, 1);
+    expect(await socket.emitWithAck('subscribe', { notebook_id: notebookId, after: snapshot.body.position })).toMatchObject({ ok: true });
+    await addCell('after the snapshot');
+    const [first] = await next;
+    expect(first).toMatchObject({ type: 'notebook.cell.inserted', version: snapshot.body.version + 1 });
+  });
+
   it('lets a viewer subscribe and refuses a stranger in the ack', async () => {
     const socket = connect(bob);
     await connected(socket);

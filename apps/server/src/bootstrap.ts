@@ -4,10 +4,14 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DomainError } from '@palimpsest/contracts';
 import { Logger, LoggerModule } from 'nestjs-pino';
+import { fileURLToPath } from 'node:url';
 import { AppModule } from './app.module.js';
 import { RedisIoAdapter } from './realtime/redis-io.adapter.js';
 import type { ServerConfig } from './config/server.config.js';
 import type { CollabConfig } from './realtime/collab.config.js';
+
+/** The web page's files (`apps/server/public`; the build copies them beside the compiled code). */
+const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
 
 /** A started server and how to reach and stop it. */
 export interface RunningServer {
@@ -50,6 +54,7 @@ export async function startServer(config: ServerConfig, collab?: CollabConfig): 
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  app.useStaticAssets(PUBLIC_DIR);
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };
   new NestLogger('Palimpsest').log(`listening on http://${config.host}:${address.port}`);

@@ -35,6 +35,8 @@ export interface NotebookSnapshot {
   id: string;
   name: string;
   version: number;
+  /** Global log position of the event at `version` (current reads only): `/events` `subscribe` with `after: position` follows this snapshot with no gap. */
+  position?: number;
   content: INotebookContent;
 }
 
@@ -138,7 +140,13 @@ export class NotebookService {
   async exportFile(notebookId: string, at?: HistoryPoint): Promise<NotebookSnapshot> {
     const { name } = this.catalog.get(notebookId);
     if (at === undefined) {
-      return this.live.readNotebook(notebookId, (notebook) => ({ id: notebookId, name, version: notebook.version, content: exportNotebook(notebook.doc) }));
+      return this.live.readNotebook(notebookId, (notebook) => ({
+        id: notebookId,
+        name,
+        version: notebook.version,
+        ...(notebook.position > 0 ? { position: notebook.position } : {}),
+        content: exportNotebook(notebook.doc),
+      }));
     }
     const version = await this.resolvePoint(notebookId, at);
     return { id: notebookId, name, version, content: await this.history.read(notebookId, version) };
