@@ -35,7 +35,7 @@ export interface NotebookSnapshot {
   id: string;
   name: string;
   version: number;
-  /** Global log position of the event at `version` (current reads only): `/events` `subscribe` with `after: position` follows this snapshot with no gap. */
+  /** Global log position of the event at `version`: `/events` `subscribe` with `after: position` follows this snapshot with no gap. */
   position?: number;
   content: INotebookContent;
 }
@@ -149,7 +149,8 @@ export class NotebookService {
       }));
     }
     const version = await this.resolvePoint(notebookId, at);
-    return { id: notebookId, name, version, content: await this.history.read(notebookId, version) };
+    const [event] = await this.store.readStream(notebookStream(notebookId), version, version);
+    return { id: notebookId, name, version, ...(event ? { position: event.position } : {}), content: await this.history.read(notebookId, version) };
   }
 
   /** One cell of the current notebook. */
