@@ -273,6 +273,8 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     const kernels = await connect('/kernels');
     const events = await watch(id);
     const seen = recordOn<ApiEvent>(events, 'event');
+    // The result (iopub, sent by ipykernel's IOPub thread) and the reply (shell) may be logged in either order.
+    const seenReply = recordOn<ApiEvent>(events, 'event');
     const cellRun = (await kernels.emitWithAck('execute', { notebook_id: id, cell_id: cells[0] })) as { ok: boolean; execution_id: string };
     expect(cellRun.ok).toBe(true);
     await seen((event) => finishes(event, cells[0], cellRun.execution_id));
@@ -280,9 +282,11 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     expect(textOf(body.cell.outputs[0])).toBe('over socket.io\n');
 
     const scratch = (await kernels.emitWithAck('execute', { notebook_id: id, code: '6 * 7' })) as { ok: boolean; execution_id: string };
-    const result = await seen((event) => event.data.msg_type === 'execute_result' && event.data.parent_msg_id === scratch.execution_id);
+    const [result, replied] = await Promise.all([
+      seen((event) => event.data.msg_type === 'execute_result' && event.data.parent_msg_id === scratch.execution_id),
+      seenReply((event) => event.data.msg_type === 'execute_reply' && event.data.parent_msg_id === scratch.execution_id),
+    ]);
     expect((result.data.content as { data: Record<string, string> }).data['text/plain']).toBe('42');
-    const replied = await seen((event) => event.data.msg_type === 'execute_reply' && event.data.parent_msg_id === scratch.execution_id);
 
     const viewer = await connect('/kernels', bob);
     expect(await viewer.emitWithAck('execute', { notebook_id: id, code: 'print(2)' })).toMatchObject({ ok: false, error: 'FORBIDDEN' });
