@@ -59,6 +59,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page, in headless Chromium', () 
     await page.locator('.cell .prompt', { hasText: '[1]' }).waitFor();
   });
 
+  it('shows a cell’s input() prompt and sends the answer to the kernel', async () => {
+    await page.locator('#new-cell-form textarea').fill("name = input('Name? ')\nprint('hi', name)");
+    await page.getByRole('button', { name: 'Add cell' }).click();
+    const cell = page.locator('.cell').nth(1);
+    await cell.locator('textarea').waitFor();
+    await cell.getByRole('button', { name: 'Run' }).click();
+    await page.locator('#input-form', { hasText: 'Name?' }).waitFor();
+    await page.locator('#input-form input').fill('Ada');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await cell.locator('.outputs pre.stdout', { hasText: 'hi Ada' }).waitFor();
+    await page.locator('#input-form').waitFor({ state: 'hidden' });
+  });
+
   it('shows another editor’s REST change live, without a reload', async () => {
     const id = decodeURIComponent(/#\/notebooks\/(.+)$/.exec(page.url())![1]);
     const bob = await server.token('bob');
@@ -66,7 +79,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page, in headless Chromium', () 
     await request(server.url).put(`/api/notebooks/${id}/members/bob`).set('authorization', `Bearer ${alice}`).send({ role: 'editor' }).expect(200);
     await request(server.url).post(`/api/notebooks/${id}/cells`).set('authorization', `Bearer ${bob}`).send({ cell_type: 'markdown', source: '# Written by bob' }).expect(201);
 
-    await expect.poll(() => page.locator('.cell textarea').evaluateAll((areas) => areas.map((area) => (area as unknown as { value: string }).value))).toEqual(['print(6 * 7)', '# Written by bob']);
+    await expect.poll(() => page.locator('.cell textarea').evaluateAll((areas) => areas.map((area) => (area as unknown as { value: string }).value))).toEqual(['print(6 * 7)', "name = input('Name? ')\nprint('hi', name)", '# Written by bob']);
     const served = await request(server.url).get(`/api/notebooks/${id}`).set('authorization', `Bearer ${alice}`).expect(200);
     expect(await page.locator('#notebook-version').textContent()).toBe(String(served.body.version));
     expect(pageErrors).toEqual([]);

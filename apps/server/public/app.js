@@ -100,7 +100,23 @@ async function openNotebook(id) {
     // A reconnect resumes after the last event seen: nothing is missed, nothing repeated.
     after = event.position;
     if (event.stream.startsWith('notebook:')) scheduleRead(current);
+    else if (event.type === 'kernel.message') followInput(event.data);
   });
+}
+
+/** Shows a kernel's `input()` prompt while it waits (any editor may answer it), and hides it once answered or ended. */
+function followInput(message) {
+  const form = $('input-form');
+  if (message.msg_type === 'input_request' && message.direction === 'from_kernel') {
+    form.dataset.execution = message.parent_msg_id ?? '';
+    $('input-prompt').textContent = message.content.prompt ?? '';
+    form.elements.value.type = message.content.password ? 'password' : 'text';
+    form.hidden = false;
+    form.elements.value.focus();
+  } else if (!form.hidden && (message.msg_type === 'input_reply' || (message.msg_type === 'execute_reply' && message.parent_msg_id === form.dataset.execution))) {
+    form.hidden = true;
+    form.reset();
+  }
 }
 
 /** Re-reads the notebook soon; a burst of events (a kernel printing) becomes one read, one at a time. */
@@ -256,6 +272,16 @@ $('new-cell-form').addEventListener('submit', (event) => {
   const form = new FormData(event.target);
   void attempt(async () => {
     await api('POST', `/api/notebooks/${encodeURIComponent(view.id)}/cells`, { cell_type: form.get('cell_type'), source: form.get('source') });
+    event.target.reset();
+  });
+});
+
+$('input-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const value = String(new FormData(event.target).get('value'));
+  void attempt(async () => {
+    await api('POST', `/api/notebooks/${encodeURIComponent(view.id)}/input`, { value });
+    event.target.hidden = true;
     event.target.reset();
   });
 });
