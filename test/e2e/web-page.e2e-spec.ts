@@ -84,4 +84,27 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page, in headless Chromium', () 
     expect(await page.locator('#notebook-version').textContent()).toBe(String(served.body.version));
     expect(pageErrors).toEqual([]);
   });
+
+  it('shows a viewer the server’s refusal when it runs a cell, and nothing runs', async () => {
+    const id = decodeURIComponent(/#\/notebooks\/(.+)$/.exec(page.url())![1]);
+    const alice = await server.token('alice');
+    await request(server.url).put(`/api/notebooks/${id}/members/carol`).set('authorization', `Bearer ${alice}`).send({ role: 'viewer' }).expect(200);
+    const eventsBefore = (await request(server.url).get(`/api/notebooks/${id}/events?limit=1000`).set('authorization', `Bearer ${alice}`).expect(200)).body.events.length;
+
+    const viewer = await browser.newPage();
+    try {
+      await viewer.goto(server.url);
+      await viewer.getByLabel('User').fill('carol');
+      await viewer.getByLabel('Secret').fill(TEST_SECRET);
+      await viewer.getByRole('button', { name: 'Sign in' }).click();
+      await viewer.getByRole('link', { name: 'page.ipynb' }).click();
+      await viewer.locator('#live-status', { hasText: 'live' }).waitFor();
+      await viewer.locator('.cell').first().getByRole('button', { name: 'Run' }).click();
+      await viewer.locator('#error', { hasText: 'FORBIDDEN' }).waitFor();
+    } finally {
+      await viewer.close();
+    }
+    const eventsAfter = (await request(server.url).get(`/api/notebooks/${id}/events?limit=1000`).set('authorization', `Bearer ${alice}`).expect(200)).body.events.length;
+    expect(eventsAfter).toBe(eventsBefore);
+  });
 });

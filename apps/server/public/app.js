@@ -125,10 +125,10 @@ function scheduleRead(current) {
   current.timer = setTimeout(async () => {
     current.timer = null;
     if (current.reading) return void (current.again = true);
-    current.reading = attempt(async () => {
-      const snapshot = await api('GET', `/api/notebooks/${encodeURIComponent(current.id)}`);
-      if (view === current) renderNotebook(snapshot);
-    });
+    // Not through `attempt`: a background re-read must not clear the error of what the user just did.
+    current.reading = api('GET', `/api/notebooks/${encodeURIComponent(current.id)}`)
+      .then((snapshot) => view === current && renderNotebook(snapshot))
+      .catch((error) => showError(error.message));
     await current.reading;
     current.reading = null;
     if (current.again) {
