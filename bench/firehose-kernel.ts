@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Publisher, Reply, Router } from 'zeromq';
-import { createMessage, WireCodec, type Channel, type JupyterMessage, type MessageOrigin } from '@palimpsest/kernels';
+import { createMessage, DELIMITER, WireCodec, type Channel, type JupyterMessage, type MessageOrigin } from '@palimpsest/kernels';
 
 interface Connection {
   ip: string;
@@ -59,7 +59,7 @@ async function execute(identities: Buffer[], request: JupyterMessage): Promise<v
 
 async function serve(socket: Router, channel: Channel): Promise<void> {
   for await (const frames of socket) {
-    const at = frames.findIndex((frame) => frame.toString() === '<IDS|MSG>');
+    const at = frames.findIndex((frame) => frame.toString() === DELIMITER);
     const identities = frames.slice(0, at);
     const request = codec.decode(channel, frames);
     if (!request) continue;
