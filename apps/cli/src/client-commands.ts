@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { mintToken, ServerClient, type ApiEvent, type ServerOptions } from './server-client.js';
+import { mintToken, ServerClient, serverUrl, type ApiEvent, type ServerOptions } from './server-client.js';
 
 /** Where an online command writes its results. */
 export type Out = (line: string) => void;
@@ -8,7 +8,7 @@ export type Out = (line: string) => void;
 /** `palimpsest token`: mints a token for a user (read-only with `read`) and prints it. */
 export async function runToken(options: ServerOptions & { read?: boolean }, out: Out): Promise<void> {
   if (!options.user) throw new Error('give --user');
-  out(await mintToken(options.url ?? process.env.PALIMPSEST_URL ?? 'http://127.0.0.1:8000', options.user, options.secret, options.read ? 'read' : undefined));
+  out(await mintToken(serverUrl(options), options.user, options.secret, options.read ? 'read' : undefined));
 }
 
 /** `palimpsest notebooks`: one line per notebook the user may read: id, role, version, name (tab-separated). */

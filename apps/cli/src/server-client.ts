@@ -31,7 +31,10 @@ export interface ApiEvent {
   data: unknown;
 }
 
-const DEFAULT_URL = 'http://127.0.0.1:8000';
+/** The server an online command talks to: `--url`, else PALIMPSEST_URL, else the local default port. */
+export function serverUrl(options: ServerOptions): string {
+  return (options.url ?? process.env.PALIMPSEST_URL ?? 'http://127.0.0.1:8000').replace(/\/+$/, '');
+}
 
 /** A client of one server's public API (REST and Socket.IO), for the CLI's online commands. */
 export class ServerClient {
@@ -42,7 +45,7 @@ export class ServerClient {
 
   /** Connects with `--token` (or PALIMPSEST_TOKEN), else mints a token for `--user` with the secret. */
   static async connect(options: ServerOptions): Promise<ServerClient> {
-    const url = (options.url ?? process.env.PALIMPSEST_URL ?? DEFAULT_URL).replace(/\/+$/, '');
+    const url = serverUrl(options);
     const token = options.token ?? process.env.PALIMPSEST_TOKEN;
     if (token) return new ServerClient(url, token);
     if (!options.user) throw new Error('give --token (or PALIMPSEST_TOKEN), or --user with the secret');
@@ -76,10 +79,10 @@ export class ServerClient {
   }
 }
 
-/** Mints a token through `POST /api/auth/token` with the secret (`--secret`, else PALIMPSEST_SECRET). */
+/** Mints a token through `POST /api/auth/token` on a server URL (as `serverUrl` gives it) with the secret (`--secret`, else PALIMPSEST_SECRET). */
 export async function mintToken(url: string, user: string, secret = process.env.PALIMPSEST_SECRET, scope?: 'read'): Promise<string> {
   if (!secret) throw new Error('give the server secret with --secret or PALIMPSEST_SECRET');
-  const response = await fetch(`${url.replace(/\/+$/, '')}/api/auth/token`, {
+  const response = await fetch(`${url}/api/auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ user, secret, ...(scope ? { scope } : {}) }),
