@@ -28,11 +28,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page, in headless Chromium', () 
     await server?.stop();
   });
 
-  async function signIn(user: string, secret: string): Promise<void> {
-    await page.goto(server.url);
-    await page.getByLabel('User').fill(user);
-    await page.getByLabel('Secret').fill(secret);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+  async function signIn(user: string, secret: string, on: Page = page): Promise<void> {
+    await on.goto(server.url);
+    await on.getByLabel('User').fill(user);
+    await on.getByLabel('Secret').fill(secret);
+    await on.getByRole('button', { name: 'Sign in' }).click();
   }
 
   it('refuses a wrong secret with the contract error and stays on the sign-in form', async () => {
@@ -93,10 +93,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page, in headless Chromium', () 
 
     const viewer = await browser.newPage();
     try {
-      await viewer.goto(server.url);
-      await viewer.getByLabel('User').fill('carol');
-      await viewer.getByLabel('Secret').fill(TEST_SECRET);
-      await viewer.getByRole('button', { name: 'Sign in' }).click();
+      await signIn('carol', TEST_SECRET, viewer);
       await viewer.getByRole('link', { name: 'page.ipynb' }).click();
       await viewer.locator('#live-status', { hasText: 'live' }).waitFor();
       await viewer.locator('.cell').first().getByRole('button', { name: 'Run' }).click();

@@ -31,13 +31,19 @@ function queueWithLog(replyGraceMs = 20) {
 /** Resolves after the microtask that sends a queued request. */
 const sendsSettled = () => new Promise<void>((resolve) => queueMicrotask(resolve));
 
+/** A queue with two executions of this code queued, before the first is sent. */
+function twoQueued(firstCode: string, secondCode: string) {
+  const { queue, sent } = queueWithLog();
+  const first = new Execution(requestOf(firstCode), true);
+  const second = new Execution(requestOf(secondCode), true);
+  queue.enqueue(first);
+  queue.enqueue(second);
+  return { queue, sent, first, second };
+}
+
 describe('ExecutionQueue (simulated kernel messages)', () => {
   it('sends a queued request only after the caller’s synchronous code, then in order', async () => {
-    const { queue, sent } = queueWithLog();
-    const first = new Execution(requestOf('1'), true);
-    const second = new Execution(requestOf('2'), true);
-    queue.enqueue(first);
-    queue.enqueue(second);
+    const { queue, sent, first, second } = twoQueued('1', '2');
     expect(sent).toEqual([]);
     await sendsSettled();
     expect(sent).toEqual([first]);
@@ -48,11 +54,7 @@ describe('ExecutionQueue (simulated kernel messages)', () => {
   });
 
   it('ends an interrupted execution that went idle without a reply, and runs the next one', async () => {
-    const { queue, sent } = queueWithLog();
-    const interrupted = new Execution(requestOf('while True: pass'), true);
-    const next = new Execution(requestOf('1+1'), true);
-    queue.enqueue(interrupted);
-    queue.enqueue(next);
+    const { queue, sent, first: interrupted, second: next } = twoQueued('while True: pass', '1+1');
     await sendsSettled();
     queue.interrupted();
     queue.observe(idleFor(interrupted));
