@@ -52,11 +52,16 @@ describe('session replay over Socket.IO /replay', () => {
     const created = await api().post('/api/notebooks').set(as(alice)).send({ name: 'replay.ipynb' }).expect(201);
     notebookId = created.body.id;
     const cell = await api().post(`/api/notebooks/${notebookId}/cells`).set(as(alice)).send({ cell_type: 'code', source: '' }).expect(201);
-    // A real editing session: edits one after another until their recorded times span SESSION_SPAN_MS.
-    const started = Date.now();
-    for (let n = 0; Date.now() - started < SESSION_SPAN_MS; n++) {
-      await api().patch(`/api/notebooks/${notebookId}/cells/${cell.body.cell.id}`).set(as(alice)).send({ source: `x = ${n}` }).expect(200);
-    }
+    // A real editing session: edits one after another until their recorded times span SESSION_SPAN_MS. The server
+    // stamps an event when it appends it, on this machine's clock, so the edit sent once that span has passed from the
+    // first event's stamp is recorded at least SESSION_SPAN_MS after it.
+    const edit = (n: number) =>
+      api().patch(`/api/notebooks/${notebookId}/cells/${cell.body.cell.id}`).set(as(alice)).send({ source: `x = ${n}` }).expect(200);
+    const first = (await api().get(`/api/notebooks/${notebookId}/events?limit=1`).set(as(alice)).expect(200)).body.events[0];
+    const firstAt = Date.parse(first.at);
+    let n = 0;
+    while (Date.now() - firstAt < SESSION_SPAN_MS) await edit(n++);
+    await edit(n);
     recorded = (await api().get(`/api/notebooks/${notebookId}/events?limit=1000`).set(as(alice)).expect(200)).body.events;
   });
 
