@@ -25,6 +25,17 @@ describe('service endpoints and auth', () => {
     expect(ui.text).toContain('swagger');
   });
 
+  it('serves the web page’s files at the top level; other paths get the routes’ 404 in the contract shape', async () => {
+    const page = await request(server.url).get('/').expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.text).toContain('app.js');
+    expect((await request(server.url).get('/app.js').expect(200)).headers['content-type']).toMatch(/javascript/);
+    expect((await request(server.url).get('/style.css').expect(200)).headers['content-type']).toMatch(/^text\/css/);
+    for (const path of ['/api/app.js', '/public/app.js']) {
+      expect((await request(server.url).get(path).expect(404)).body).toMatchObject({ error: 'NOT_FOUND' });
+    }
+  });
+
   it('mints a bearer token for the right secret', async () => {
     const response = await request(server.url).post('/api/auth/token').send({ secret: TEST_SECRET, user: 'alice' }).expect(200);
     expect(response.body).toMatchObject({ token_type: 'bearer', expires_in: expect.any(Number), access_token: expect.any(String) });
