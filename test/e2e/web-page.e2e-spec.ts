@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, TEST_SECRET, type TestServer } from '../support/test-server.js';
@@ -35,6 +35,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page, in headless Chromium', () 
     await on.getByRole('button', { name: 'Sign in' }).click();
   }
 
+  /** The id of the notebook the main page has open (from its address). */
+  const openNotebookId = () => decodeURIComponent(/#\/notebooks\/(.+)$/.exec(page.url())![1]);
+
+  /** A cell textarea as the user sees it: its text, selection, focus, and the marker a test put on the element. */
+  const editorState = (textarea: Locator) =>
+    textarea.evaluate((area) => {
+      const element = area as unknown as { value: string; selectionStart: number; selectionEnd: number; marker?: string; ownerDocument: { activeElement: unknown } };
+      return { value: element.value, selection: [element.selectionStart, element.selectionEnd], marker: element.marker, focused: element.ownerDocument.activeElement === area };
+    });
+
   it('refuses a wrong secret with the contract error and stays on the sign-in form', async () => {
     await signIn('alice', 'not-the-secret');
     await expect.poll(() => page.locator('#error').textContent()).toContain('UNAUTHORIZED');
@@ -59,21 +69,36 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page, in headless Chromium', () 
     await page.locator('.cell .prompt', { hasText: '[1]' }).waitFor();
   });
 
-  it('shows a cell’s input() prompt and sends the answer to the kernel', async () => {
+  it('shows a cell’s input() prompt, also on a page opened after it was asked, and sends the answer to the kernel', async () => {
     await page.locator('#new-cell-form textarea').fill("name = input('Name? ')\nprint('hi', name)");
     await page.getByRole('button', { name: 'Add cell' }).click();
     const cell = page.locator('.cell').nth(1);
     await cell.locator('textarea').waitFor();
     await cell.getByRole('button', { name: 'Run' }).click();
     await page.locator('#input-form', { hasText: 'Name?' }).waitFor();
-    await page.locator('#input-form input').fill('Ada');
-    await page.getByRole('button', { name: 'Send' }).click();
+
+    // A notebook event after the prompt (a role granted), so a page opened now starts after the prompt's event
+    // in the log: it finds the prompt on the kernel instead, and answers it.
+    const id = openNotebookId();
+    const alice = await server.token('alice');
+    await request(server.url).put(`/api/notebooks/${id}/members/dave`).set('authorization', `Bearer ${alice}`).send({ role: 'viewer' }).expect(200);
+    const late = await browser.newPage();
+    try {
+      await signIn('alice', TEST_SECRET, late);
+      await late.getByRole('link', { name: 'page.ipynb' }).click();
+      await late.locator('#input-form', { hasText: 'Name?' }).waitFor();
+      await late.locator('#input-form input').fill('Ada');
+      await late.getByRole('button', { name: 'Send' }).click();
+      await late.locator('#input-form').waitFor({ state: 'hidden' });
+    } finally {
+      await late.close();
+    }
     await cell.locator('.outputs pre.stdout', { hasText: 'hi Ada' }).waitFor();
     await page.locator('#input-form').waitFor({ state: 'hidden' });
   });
 
   it('shows another editor’s REST change live, without a reload', async () => {
-    const id = decodeURIComponent(/#\/notebooks\/(.+)$/.exec(page.url())![1]);
+    const id = openNotebookId();
     const bob = await server.token('bob');
     const alice = await server.token('alice');
     await request(server.url).put(`/api/notebooks/${id}/members/bob`).set('authorization', `Bearer ${alice}`).send({ role: 'editor' }).expect(200);
@@ -85,8 +110,33 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page, in headless Chromium', () 
     expect(pageErrors).toEqual([]);
   });
 
+  it('keeps the cell being edited (its element, focus, caret and unsaved text) while other cells change', async () => {
+    const id = openNotebookId();
+    const bob = await server.token('bob');
+    const editing = page.locator('.cell textarea').first();
+    await editing.click();
+    await editing.press('End');
+    await editing.pressSequentially('  # draft');
+    await editing.evaluate((area) => {
+      const textarea = area as unknown as { setSelectionRange(start: number, end: number): void; marker?: string };
+      textarea.setSelectionRange(3, 5);
+      textarea.marker = 'the same element';
+    });
+
+    // Another editor inserts a cell above it, then deletes it again.
+    const inserted = await request(server.url).post(`/api/notebooks/${id}/cells`).set('authorization', `Bearer ${bob}`).send({ cell_type: 'code', source: 'above = 1', index: 0 }).expect(201);
+    await expect.poll(() => page.locator('.cell textarea').first().inputValue()).toBe('above = 1');
+    const kept = { value: 'print(6 * 7)  # draft', selection: [3, 5], marker: 'the same element', focused: true };
+    expect(await editorState(page.locator('.cell textarea').nth(1))).toEqual(kept);
+
+    await request(server.url).delete(`/api/notebooks/${id}/cells/${inserted.body.cell.id}`).set('authorization', `Bearer ${bob}`).expect(200);
+    await expect.poll(() => page.locator('.cell').count()).toBe(3);
+    expect(await editorState(editing)).toEqual(kept);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('shows a viewer the server’s refusal when it runs a cell, and nothing runs', async () => {
-    const id = decodeURIComponent(/#\/notebooks\/(.+)$/.exec(page.url())![1]);
+    const id = openNotebookId();
     const alice = await server.token('alice');
     await request(server.url).put(`/api/notebooks/${id}/members/carol`).set('authorization', `Bearer ${alice}`).send({ role: 'viewer' }).expect(200);
     const eventsBefore = (await request(server.url).get(`/api/notebooks/${id}/events?limit=1000`).set('authorization', `Bearer ${alice}`).expect(200)).body.events.length;

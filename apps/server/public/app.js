@@ -74,19 +74,27 @@ function closeNotebook() {
   if (!view) return;
   view.socket?.disconnect();
   clearTimeout(view.timer);
+  hideInput();
   view = null;
 }
 
-/** Opens a notebook: shows it, then follows `/events` from the snapshot's position and re-reads it on every change. */
+/**
+ * Opens a notebook: shows it and an input() its kernel already waits for, then follows `/events` from the
+ * snapshot's position and re-reads it on every change.
+ */
 async function openNotebook(id) {
   closeNotebook();
   const current = { id, socket: null, timer: null, reading: null, again: false };
   view = current;
   show('notebook');
   $('live-status').textContent = 'connecting…';
-  const snapshot = await api('GET', `/api/notebooks/${encodeURIComponent(id)}`);
+  const path = `/api/notebooks/${encodeURIComponent(id)}`;
+  // No kernel running (404) means no prompt either.
+  const [snapshot, kernel] = await Promise.all([api('GET', path), api('GET', `${path}/kernel`).catch(() => null)]);
   if (view !== current) return;
   renderNotebook(snapshot);
+  const waiting = kernel?.kernel.pending_input;
+  if (waiting) showInput(waiting.prompt, waiting.password, waiting.execution_id ?? '');
   let after = snapshot.position;
   const socket = io('/events', { auth: { token } });
   current.socket = socket;
@@ -104,18 +112,30 @@ async function openNotebook(id) {
   });
 }
 
-/** Shows a kernel's `input()` prompt while it waits (any editor may answer it), and hides it once answered or ended. */
+/** Shows a kernel's `input()` prompt (any editor may answer it) for the execution that asked. */
+function showInput(prompt, password, executionId) {
+  const form = $('input-form');
+  form.dataset.execution = executionId;
+  $('input-prompt').textContent = prompt;
+  form.elements.value.type = password ? 'password' : 'text';
+  form.hidden = false;
+  form.elements.value.focus();
+}
+
+/** Hides the input() prompt and forgets what was typed. */
+function hideInput() {
+  const form = $('input-form');
+  form.hidden = true;
+  form.reset();
+}
+
+/** Follows a kernel's `input()` prompt on `/events`: shown while it waits, hidden once answered or its execution ends. */
 function followInput(message) {
   const form = $('input-form');
   if (message.msg_type === 'input_request' && message.direction === 'from_kernel') {
-    form.dataset.execution = message.parent_msg_id ?? '';
-    $('input-prompt').textContent = message.content.prompt ?? '';
-    form.elements.value.type = message.content.password ? 'password' : 'text';
-    form.hidden = false;
-    form.elements.value.focus();
+    showInput(message.content.prompt ?? '', Boolean(message.content.password), message.parent_msg_id ?? '');
   } else if (!form.hidden && (message.msg_type === 'input_reply' || (message.msg_type === 'execute_reply' && message.parent_msg_id === form.dataset.execution))) {
-    form.hidden = true;
-    form.reset();
+    hideInput();
   }
 }
 
@@ -138,12 +158,32 @@ function scheduleRead(current) {
   }, 50);
 }
 
+/** The served form (JSON) each cell element was rendered from: an unchanged cell keeps its element. */
+const renderedFrom = new WeakMap();
+
+/**
+ * Shows a snapshot. Only cells that changed are rebuilt, and elements already in place are never moved, so
+ * a cell being edited keeps its focus, caret and unsaved text while other cells change around it.
+ */
 function renderNotebook(snapshot) {
   $('notebook-name').textContent = snapshot.name;
   $('notebook-version').textContent = String(snapshot.version);
   const list = $('cells');
   const existing = new Map([...list.children].map((item) => [item.dataset.cellId, item]));
-  list.replaceChildren(...snapshot.content.cells.map((cell) => renderCell(cell, existing.get(cell.id))));
+  const items = snapshot.content.cells.map((cell) => {
+    const previous = existing.get(cell.id);
+    const served = JSON.stringify(cell);
+    if (previous && renderedFrom.get(previous) === served) return previous;
+    const item = renderCell(cell, previous);
+    renderedFrom.set(item, served);
+    return item;
+  });
+  // Stale elements go first, so that placing the others moves only what really moved.
+  const kept = new Set(items);
+  for (const child of [...list.children]) if (!kept.has(child)) child.remove();
+  items.forEach((item, index) => {
+    if (list.children[index] !== item) list.insertBefore(item, list.children[index] ?? null);
+  });
 }
 
 /** One cell: its source (kept as typed while it has unsaved edits), its buttons and its outputs. */
@@ -179,7 +219,13 @@ function renderCell(cell, previous) {
   head.append(button('Delete', () => api('DELETE', cellPath())));
   item.append(head, source);
   if (cell.cell_type === 'code') item.append(renderOutputs(cell.outputs ?? []));
-  if (editing && document.activeElement === editing) queueMicrotask(() => source.focus());
+  if (editing && document.activeElement === editing) {
+    const { selectionStart, selectionEnd } = editing;
+    queueMicrotask(() => {
+      source.focus();
+      source.setSelectionRange(selectionStart, selectionEnd);
+    });
+  }
   return item;
 }
 
@@ -280,9 +326,14 @@ $('input-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const value = String(new FormData(event.target).get('value'));
   void attempt(async () => {
-    await api('POST', `/api/notebooks/${encodeURIComponent(view.id)}/input`, { value });
-    event.target.hidden = true;
-    event.target.reset();
+    try {
+      await api('POST', `/api/notebooks/${encodeURIComponent(view.id)}/input`, { value });
+      hideInput();
+    } catch (error) {
+      // CONFLICT: the kernel no longer waits (another editor answered first); the prompt goes, the error shows.
+      if (error instanceof Error && error.message.startsWith('CONFLICT')) hideInput();
+      throw error;
+    }
   });
 });
 
