@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -123,5 +124,47 @@ describe('the palimpsest CLI against a running server', () => {
       follower.kill('SIGINT');
     }
     expect(await exited).toBe(0);
+  });
+
+  it('backs the live SQLite store up while the server writes; the copy is a verified prefix of the log, and is never overwritten', async () => {
+    const created = await request(server.url).post('/api/notebooks').set('authorization', `Bearer ${alice}`).send({ name: 'busy.ipynb' }).expect(201);
+    // An editor keeps adding cells for as long as the backup runs.
+    let backingUp = true;
+    const writes = (async () => {
+      let count = 0;
+      for (; backingUp; count++) {
+        await request(server.url).post(`/api/notebooks/${created.body.id}/cells`).set('authorization', `Bearer ${alice}`).send({ cell_type: 'code', source: `x = ${count}` }).expect(201);
+      }
+      return count;
+    })();
+    const target = join(tempDir, 'backup');
+    const made = await cli('backup', '--data-dir', server.dataDir, '--to', target);
+    backingUp = false;
+    expect(await writes).toBeGreaterThan(0);
+    expect(made.code).toBe(0);
+    const [path, events, head] = made.stdout.trim().split('\t');
+    expect(path).toBe(join(target, 'palimpsest.sqlite'));
+    expect(Number.parseInt(events, 10)).toBeGreaterThan(0);
+    const copiedHead = Number(/head position (\d+)/.exec(head)![1]);
+
+    const verified = await cli('verify', '--data-dir', target, '--secret', TEST_SECRET);
+    expect(verified.code).toBe(0);
+    // Exactly the server's log up to the copy's head: same events, same chain hashes.
+    const rows = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare('SELECT position, event_id, hex(hash) AS hash FROM events WHERE position <= ? ORDER BY position').all(copiedHead);
+      } finally {
+        db.close();
+      }
+    };
+    const copied = rows(path);
+    expect(copied).toHaveLength(copiedHead);
+    expect(rows(join(server.dataDir, 'palimpsest.sqlite'))).toEqual(copied);
+
+    const again = await cli('backup', '--data-dir', server.dataDir, '--to', target);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('exists already');
+    expect(rows(path)).toEqual(copied);
   });
 });

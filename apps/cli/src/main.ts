@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { once } from 'node:events';
+import { runBackup } from './backup-command.js';
 import { runEvents, runExport, runImport, runNotebooks, runToken } from './client-commands.js';
 import { ServerError, type ServerOptions } from './server-client.js';
 import { runVerify } from './verify-command.js';
@@ -60,6 +61,13 @@ program
   .action(async (options: { dataDir?: string; databaseUrl?: string; databaseSchema?: string; secret?: string; stream?: string; verbose?: boolean }) => {
     process.exitCode = await runVerify(options, { out: (line) => console.log(line), err: process.stderr });
   });
+
+program
+  .command('backup')
+  .description('Copy a SQLite store, consistently, while the server runs (SQLite online backup); prints the copy, its events and head')
+  .requiredOption('--to <dir>', 'a new directory for the copy (it gets palimpsest.sqlite; check it with verify --data-dir <dir>)')
+  .option('--data-dir <dir>', 'the server data directory (default DATA_DIR or ./data)')
+  .action((options: { to: string; dataDir?: string }) => runBackup(options, print));
 
 try {
   await program.parseAsync(process.argv);

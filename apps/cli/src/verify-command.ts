@@ -1,4 +1,4 @@
-import { deriveSealKey, TypeOrmEventStore, type StreamVerdict } from '@palimpsest/event-store';
+import { deriveSealKey, SQLITE_FILE_NAME, TypeOrmEventStore, type StreamVerdict } from '@palimpsest/event-store';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MIGRATIONS } from '../../../migrations/index.js';
@@ -41,9 +41,9 @@ export async function runVerify(given: VerifyCommandOptions, io: CommandIo): Pro
     databaseUrl: given.databaseUrl ?? (given.dataDir ? undefined : process.env.DATABASE_URL || undefined),
     dataDir: given.dataDir ?? (given.databaseUrl ? undefined : process.env.DATA_DIR || undefined),
   };
-  const sqlitePath = options.dataDir ? join(resolve(options.dataDir), 'palimpsest.sqlite') : undefined;
+  const sqlitePath = options.dataDir ? join(resolve(options.dataDir), SQLITE_FILE_NAME) : undefined;
   if (!options.databaseUrl && !(sqlitePath && existsSync(sqlitePath))) {
-    throw new Error(options.dataDir ? `no Palimpsest database in ${options.dataDir} (expected palimpsest.sqlite)` : 'give --data-dir or --database-url');
+    throw new Error(options.dataDir ? `no Palimpsest database in ${options.dataDir} (expected ${SQLITE_FILE_NAME})` : 'give --data-dir or --database-url');
   }
   const secret = findSecret(options);
   if (!secret) io.err.write('note: no secret found (--secret, PALIMPSEST_SECRET or <data-dir>/secret): seals are compared but their signatures are not checked\n');

@@ -1,8 +1,9 @@
 import { Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { InMemoryMessageBus, MessageBus, RedisMessageBus } from '@palimpsest/bus';
 import { loadOrCreateSecret } from '@palimpsest/auth';
-import { deriveSealKey, EventStore, TypeOrmEventStore } from '@palimpsest/event-store';
+import { deriveSealKey, EventStore, SQLITE_FILE_NAME, TypeOrmEventStore } from '@palimpsest/event-store';
 import { NotebookCatalog } from '@palimpsest/notebook';
+import { join } from 'node:path';
 import { MIGRATIONS } from '../../../migrations/index.js';
 import { SERVER_CONFIG } from './config/config.token.js';
 import type { ServerConfig } from './config/server.config.js';
@@ -17,7 +18,7 @@ export const storeProvider: Provider = {
     const store = await TypeOrmEventStore.open({
       databaseUrl: config.databaseUrl,
       postgresSchema: config.databaseSchema,
-      sqlitePath: `${config.dataDir}/palimpsest.sqlite`,
+      sqlitePath: join(config.dataDir, SQLITE_FILE_NAME),
       migrations: MIGRATIONS,
       sealKey: deriveSealKey(loadOrCreateSecret(config.secret, config.dataDir).secret),
       onRecoveredError: (error) => new Logger('EventStore').warn(`live tail read failed, retrying: ${String(error)}`),

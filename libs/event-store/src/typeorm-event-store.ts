@@ -47,7 +47,10 @@ export interface EventStoreOptions {
   sealKey?: Uint8Array;
 }
 
-const DEFAULTS = { sqlitePath: './data/palimpsest.sqlite', postgresSchema: 'public', maxBatch: 1000, maxEventBytes: 16 * 1024 * 1024 };
+/** The SQLite store's file name in a server data directory (the server, `verify` and `backup` look for it there). */
+export const SQLITE_FILE_NAME = 'palimpsest.sqlite';
+
+const DEFAULTS = { sqlitePath: `./data/${SQLITE_FILE_NAME}`, postgresSchema: 'public', maxBatch: 1000, maxEventBytes: 16 * 1024 * 1024 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
