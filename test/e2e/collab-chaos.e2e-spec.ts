@@ -5,7 +5,7 @@ import { io, type Socket } from 'socket.io-client';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { startChildServer, type ChildServer } from '../support/child-server.js';
+import { portForRestarts, startChildServer, type ChildServer } from '../support/child-server.js';
 import { socketIoClient, webSocketClient, type CollabClient } from '../support/collab-clients.js';
 import { seeded } from '../support/seeded-random.js';
 import { TEST_SECRET } from '../support/test-server.js';
@@ -116,7 +116,7 @@ describe('collaboration under chaos', () => {
     // A fixed seed keeps CI deterministic; set CHAOS_SEED to explore others (random seeds once ended without a duplicate repair, see the session note).
     const seed = Number(process.env.CHAOS_SEED ?? 79323);
     const random = seeded(seed);
-    server = await startChildServer(dataDir);
+    server = await startChildServer(dataDir, { PORT: String(await portForRestarts()) });
     const first = server;
     const token = (await request(first.url).post('/api/auth/token').send({ secret: TEST_SECRET, user: 'alice' }).expect(200)).body.access_token as string;
     const auth = { authorization: `Bearer ${token}` };

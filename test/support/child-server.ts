@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { TEST_SECRET } from './test-secret.js';
 
@@ -56,4 +58,24 @@ export function startChildServer(dataDir: string, env: Record<string, string> = 
     LOG_LEVEL: 'warn',
     ...env,
   });
+}
+
+/**
+ * A free port below the system's ephemeral range, for a server that must come back on the same port after
+ * a crash. A port 0 listener gets an ephemeral port, which an outgoing connection may be given once the
+ * listener is gone; ports below the range are never handed out that way.
+ */
+export async function portForRestarts(): Promise<number> {
+  const ephemeralStart = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  for (;;) {
+    const port = 10_000 + Math.floor(Math.random() * Math.max(ephemeralStart - 10_000, 1_000));
+    const probe = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!free) continue;
+    await new Promise((resolve) => probe.close(resolve));
+    return port;
+  }
 }

@@ -39,6 +39,8 @@ export interface ZmqKernelOptions {
   shutdownGraceMs?: number;
   /** Heartbeat settings, or null for none; by default a ping every 1 s, dead after 5 missed. */
   heartbeat?: HeartbeatOptions | null;
+  /** Chooses the ports and key of each launch; free loopback ports and a random key by default. */
+  allocateConnection?: (kernelName: string) => Promise<ConnectionInfo>;
 }
 
 /** What `execute` sends besides the code; the defaults are a notebook cell's. */
@@ -82,6 +84,12 @@ interface Session {
 }
 
 const DEFAULT_HEARTBEAT: HeartbeatOptions = { intervalMs: 1000, maxMissed: 5 };
+
+/** How many launches on fresh ports a start or restart makes when the kernel finds a port taken. */
+const PORT_ATTEMPTS = 3;
+
+/** What a kernel writes to stderr when a port it was given is taken (pyzmq: `ZMQError: Address already in use`). */
+const PORT_TAKEN = /Address already in use|EADDRINUSE/;
 
 /** A kernel process launched from a kernelspec and spoken to over ZeroMQ (messaging protocol 5.3). */
 export class ZmqKernel {
@@ -252,8 +260,41 @@ export class ZmqKernel {
     return new Execution(request, content.stop_on_error);
   }
 
+  // Launches the process, and once it is ready starts the heartbeat and the queue.
   private async launch(kind: 'start' | 'restart'): Promise<void> {
-    const info = await allocateConnection(this.name);
+    const session = await this.spawnUntilReady();
+    session.ready = true;
+    session.heartbeat = this.startHeartbeat(session);
+    this.setState('idle');
+    this.emitLifecycle({ state: kind === 'start' ? 'ready' : 'restarted' });
+    this.queue.resume();
+  }
+
+  // The ports are free when chosen but only taken when the kernel binds them, so another process can take one
+  // in between: a kernel that exits complaining of an address in use is launched again on fresh ports (as
+  // jupyter_client's restarter does), PORT_ATTEMPTS times in all.
+  private async spawnUntilReady(): Promise<Session> {
+    for (let attempt = 1; ; attempt += 1) {
+      const session = await this.spawn();
+      // Every process is announced, so the registry records the one that runs and the log shows each launch.
+      this.emitLifecycle(attempt === 1 ? { state: 'started' } : { state: 'started', reason: `launched again on fresh ports (attempt ${attempt}): a port was taken` });
+      try {
+        await session.connection.connect();
+        await this.awaitReady(session);
+        return session;
+      } catch (error) {
+        if (session.ending) throw error;
+        const exit = await this.stopSession(session, false);
+        if (attempt < PORT_ATTEMPTS && PORT_TAKEN.test(session.process.stderrTail)) continue;
+        this.reportDeath(exit, (error as Error).message);
+        throw error;
+      }
+    }
+  }
+
+  // Starts a process on new ports with a new connection file; it becomes the current session.
+  private async spawn(): Promise<Session> {
+    const info = await (this.options.allocateConnection ?? allocateConnection)(this.name);
     const connectionFile = writeConnectionFile(this.options.runtimeDir ?? join(tmpdir(), 'palimpsest-kernels'), this.id, info);
     const argv = this.spec.argv.map((arg) => arg.replaceAll('{connection_file}', connectionFile));
     const env = { ...this.spec.env, ...this.options.env, JPY_PARENT_PID: String(process.pid) };
@@ -278,22 +319,11 @@ export class ZmqKernel {
       readinessChanged: null,
     };
     this.session = session;
+    // Before it is ready, an exit fails the launch (awaitReady); after, it is a death.
     void session.process.exited.then((exit) => {
-      if (!session.ending) this.died(session, exit, 'the kernel process exited');
+      if (session.ready && !session.ending) this.died(session, exit, 'the kernel process exited');
     });
-    this.emitLifecycle({ state: 'started' });
-    try {
-      await session.connection.connect();
-      await this.awaitReady(session);
-    } catch (error) {
-      if (!session.ending) this.reportDeath(await this.stopSession(session, false), (error as Error).message);
-      throw error;
-    }
-    session.ready = true;
-    session.heartbeat = this.startHeartbeat(session);
-    this.setState('idle');
-    this.emitLifecycle({ state: kind === 'start' ? 'ready' : 'restarted' });
-    this.queue.resume();
+    return session;
   }
 
   // Ready = shell, control and stdin handshaken (else the kernel drops an early input_request) and a

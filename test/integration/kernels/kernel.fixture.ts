@@ -1,6 +1,7 @@
 import type { KernelLifecycleEventData } from '@palimpsest/contracts';
-import { discoverKernelSpecs, type JupyterMessage, type KernelSpec, ZmqKernel, type ZmqKernelOptions } from '@palimpsest/kernels';
+import { allocateConnection, type ConnectionInfo, discoverKernelSpecs, type JupyterMessage, type KernelSpec, ZmqKernel, type ZmqKernelOptions } from '@palimpsest/kernels';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -42,6 +43,33 @@ export function nextMessage(kernel: ZmqKernel, matches: (message: JupyterMessage
       resolve(message);
     });
   });
+}
+
+/**
+ * A real port collision: `allocate` (a kernel's `allocateConnection`) hands out free ports as usual, but for
+ * the first `taken` launches a listener of ours binds the shell port before the kernel can. `release` closes them.
+ */
+export class TakenPorts {
+  /** The connection of every launch, in order. */
+  readonly launches: ConnectionInfo[] = [];
+  private readonly holders: Server[] = [];
+
+  constructor(private readonly taken: number) {}
+
+  readonly allocate = async (kernelName: string): Promise<ConnectionInfo> => {
+    const info = await allocateConnection(kernelName);
+    if (this.launches.length < this.taken) {
+      const holder = createServer((socket) => socket.destroy());
+      this.holders.push(holder);
+      await new Promise<void>((resolve) => holder.listen(info.shell_port, info.ip, resolve));
+    }
+    this.launches.push(info);
+    return info;
+  };
+
+  async release(): Promise<void> {
+    await Promise.all(this.holders.splice(0).map((holder) => new Promise((resolve) => holder.close(resolve))));
+  }
 }
 
 /** Starts real kernels in a private runtime dir and checks, on cleanup, that no process or file is left behind; reusable after cleanup. */

@@ -2,7 +2,7 @@ import type { KernelLifecycleEventData } from '@palimpsest/contracts';
 import { type JupyterMessage, KernelStartupError, parentMsgId, ZmqKernel } from '@palimpsest/kernels';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KernelFixture, nextLifecycle, nextMessage, processExists, python3Spec } from './kernel.fixture.js';
+import { KernelFixture, nextLifecycle, nextMessage, processExists, python3Spec, TakenPorts } from './kernel.fixture.js';
 
 describe(`${ZmqKernel.name} lifecycle`, () => {
   const fixture = new KernelFixture();
@@ -97,5 +97,33 @@ describe(`${ZmqKernel.name} lifecycle`, () => {
     const kernel = fixture.create({ spec, startupTimeoutMs: 500, shutdownGraceMs: 100 });
     await expect(kernel.start()).rejects.toThrow('kernel python3 did not become ready: no kernel_info_reply within 0.5 s');
     expect(kernel.executionState).toBe('dead');
+  });
+
+  describe('when another process holds one of the ports it was given', () => {
+    let ports: TakenPorts;
+    afterEach(() => ports.release());
+
+    it('launches the kernel again on fresh ports (each launch announced), and it starts with no death recorded', async () => {
+      ports = new TakenPorts(1);
+      const kernel = fixture.create({ allocateConnection: ports.allocate });
+      const events: KernelLifecycleEventData[] = [];
+      kernel.onLifecycle((event) => events.push(event));
+      await kernel.start();
+      expect(ports.launches).toHaveLength(2);
+      expect(events.map((event) => event.state)).toEqual(['started', 'started', 'ready']);
+      expect(events[1].reason).toMatch(/fresh ports/);
+      expect((await kernel.execute('6 * 7').done).outputs[0]).toMatchObject({ data: { 'text/plain': '42' } });
+    });
+
+    it('gives up after three launches that all find a port taken, reporting one death', async () => {
+      ports = new TakenPorts(3);
+      const kernel = fixture.create({ allocateConnection: ports.allocate });
+      const events: KernelLifecycleEventData[] = [];
+      kernel.onLifecycle((event) => events.push(event));
+      await expect(kernel.start()).rejects.toThrow(/exited with code 1 before it was ready:[\s\S]*Address already in use/);
+      expect(ports.launches).toHaveLength(3);
+      expect(events.map((event) => event.state)).toEqual(['started', 'started', 'started', 'died']);
+      expect(kernel.executionState).toBe('dead');
+    });
   });
 });

@@ -1,10 +1,10 @@
 import { KernelRegistry, reapOrphans } from '@palimpsest/kernels';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KernelFixture, nextLifecycle, processExists, python3Spec } from './kernel.fixture.js';
+import { KernelFixture, nextLifecycle, processExists, python3Spec, TakenPorts } from './kernel.fixture.js';
 
 /** The pid of a process that has really run and exited: an owner that is gone. */
 async function deadPid(): Promise<number> {
@@ -49,5 +49,21 @@ describe(KernelRegistry.name, () => {
     expect(processExists(pid)).toBe(false);
     expect(existsSync(file)).toBe(false);
     expect(readdirSync(stateDir)).toEqual([]);
+  });
+
+  it('records the process that runs when a start had to launch again on fresh ports', async () => {
+    const ports = new TakenPorts(1);
+    try {
+      const registry = new KernelRegistry({ stateDir, runtimeDir: fixture.runtimeDir });
+      const kernel = registry.create({ name: 'python3', spec: python3Spec(), allocateConnection: ports.allocate });
+      fixture.track(kernel);
+      await kernel.start();
+      expect(ports.launches).toHaveLength(2);
+      const state = JSON.parse(readFileSync(join(stateDir, `kernels-${process.pid}.json`), 'utf8'));
+      expect(state.kernels).toEqual([{ kernel_id: kernel.id, name: 'python3', pid: kernel.pid, connection_file: kernel.connectionFile }]);
+      expect(processExists(kernel.pid!)).toBe(true);
+    } finally {
+      await ports.release();
+    }
   });
 });
