@@ -1,5 +1,7 @@
+import { SQLITE_FILE_NAME } from '@palimpsest/event-store';
+import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -88,7 +90,18 @@ describe('notebooks and cells over REST', () => {
       'notebook.cell.deleted',
     ]);
     const edit = events.body.events[4];
-    expect(edit).toMatchObject({ actor: 'alice', cell_ids: [cellId], stream: `notebook:${id}`, version: 5, data: { description: expect.stringContaining('source edited') } });
+    expect(edit).toMatchObject({ actor: 'alice', cell_ids: [cellId], stream: `notebook:${id}`, version: 5 });
+    expect(edit.data).toMatchObject({ changes: [{ kind: 'source_edited', cell_id: cellId }], description: `cell ${cellId} source edited` });
+    // The log stores neither for the edit (its type and cell_ids imply both), but does for the insert (its index).
+    const db = new Database(join(server.dataDir, SQLITE_FILE_NAME), { readonly: true });
+    try {
+      const stored = (position: number) => JSON.parse((db.prepare('SELECT CAST(metadata AS TEXT) AS json FROM events WHERE position = ?').get(position) as { json: string }).json);
+      expect(Object.keys(stored(edit.position))).not.toContain('changes');
+      expect(Object.keys(stored(edit.position))).not.toContain('description');
+      expect(stored(events.body.events[2].position)).toMatchObject({ changes: [{ kind: 'inserted', index: 0 }], description: expect.stringContaining('inserted at 0') });
+    } finally {
+      db.close();
+    }
     const byCell = await api().get(`/api/notebooks/${id}/events?cell_id=${cellId}`).set(auth).expect(200);
     expect(byCell.body.events.every((e: { cell_ids: string[] }) => e.cell_ids.includes(cellId))).toBe(true);
   });

@@ -1,4 +1,4 @@
-import type { EventMetadata, EventPayload, EventType, LoggedEvent, ApiEvent } from '@palimpsest/contracts';
+import { describeChanges, impliedChanges, type ApiEvent, type EventMetadata, type EventPayload, type EventType, type LoggedEvent } from '@palimpsest/contracts';
 import type { ReadQuery } from './event-store.js';
 import type { ChainRow } from './log-dialect.js';
 
@@ -38,22 +38,25 @@ export function toLoggedEvent(row: EventRow): LoggedEvent {
 
 /** The contract's JSON form of an event: Yjs payloads become base64 with the derived changes beside them. */
 export function toApiEvent(event: LoggedEvent): ApiEvent {
-  const { actor, cell_ids, notebook_id: _notebook, changes, description, ...rest } = event.metadata;
-  const data =
-    event.payload.encoding === 'yjs'
-      ? { update: Buffer.from(event.payload.bytes).toString('base64'), changes: changes ?? [], description, ...rest }
-      : event.payload.json;
   return {
     position: event.position,
     stream: event.stream,
     version: event.version,
     id: event.id,
     type: event.type,
-    actor,
+    actor: event.metadata.actor,
     at: new Date(event.recordedAt).toISOString(),
-    cell_ids,
-    data,
+    cell_ids: event.metadata.cell_ids,
+    data: event.payload.encoding === 'yjs' ? yjsApiData(event, event.payload.bytes) : event.payload.json,
   };
+}
+
+// A Yjs event's data: the update, its changes and description, and the rest of its metadata. A keystroke's
+// event stores neither changes nor description: its type and cell_ids imply both.
+function yjsApiData(event: LoggedEvent, update: Uint8Array): Record<string, unknown> {
+  const { actor: _actor, cell_ids, notebook_id: _notebook, changes, description, ...rest } = event.metadata;
+  const shown = changes ?? impliedChanges(event.type, cell_ids) ?? [];
+  return { update: Buffer.from(update).toString('base64'), changes: shown, description: description ?? describeChanges(shown), ...rest };
 }
 
 /** True when an event matches a read query's filters (the in-memory twin of the SQL WHERE clause). */

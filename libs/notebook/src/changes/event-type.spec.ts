@@ -1,5 +1,6 @@
+import type { DocChange } from '@palimpsest/contracts';
 import { describe, expect, it } from 'vitest';
-import { changedCellIds, describeChanges, eventTypeFor } from './event-type.js';
+import { changedCellIds, eventTypeFor, storedChangeFields } from './event-type.js';
 
 describe(eventTypeFor.name, () => {
   it('names the kind when every change is of one kind', () => {
@@ -13,19 +14,6 @@ describe(eventTypeFor.name, () => {
   });
 });
 
-describe(describeChanges.name, () => {
-  it('describes one change in one line', () => {
-    expect(describeChanges([{ kind: 'source_edited', cell_id: '3f2a' }])).toBe('cell 3f2a source edited');
-    expect(describeChanges([{ kind: 'type_changed', cell_id: 'c', cell_type: 'markdown' }])).toBe('cell c changed to markdown');
-  });
-
-  it('lists the first changes and counts the rest', () => {
-    const changes = ['a', 'b', 'c', 'd', 'e'].map((cell_id) => ({ kind: 'deleted' as const, cell_id }));
-    expect(describeChanges(changes)).toBe('cell a deleted, cell b deleted, cell c deleted and 2 more changes');
-    expect(describeChanges([])).toBe('no change');
-  });
-});
-
 describe(changedCellIds.name, () => {
   it('lists each touched cell once, in order', () => {
     expect(
@@ -36,5 +24,28 @@ describe(changedCellIds.name, () => {
         { kind: 'metadata_changed', cell_id: 'b' },
       ]),
     ).toEqual(['b', 'a']);
+  });
+});
+
+describe(storedChangeFields.name, () => {
+  const stored = (changes: DocChange[]) => storedChangeFields(eventTypeFor(changes), changedCellIds(changes), changes);
+
+  it('stores nothing for changes that carry only cell ids, one per cell of one kind (a keystroke)', () => {
+    expect(stored([{ kind: 'source_edited', cell_id: 'a' }])).toEqual({});
+    expect(stored([{ kind: 'deleted', cell_id: 'a' }, { kind: 'deleted', cell_id: 'b' }])).toEqual({});
+  });
+
+  it('stores changes and description when the type and cell ids do not say it all', () => {
+    const cases: DocChange[][] = [
+      [{ kind: 'inserted', cell_id: 'a', index: 0 }],
+      [{ kind: 'type_changed', cell_id: 'a', cell_type: 'markdown' }],
+      [{ kind: 'outputs_changed', cell_id: 'a' }, { kind: 'execution_changed', cell_id: 'a' }],
+      [{ kind: 'source_edited', cell_id: 'a' }, { kind: 'source_edited', cell_id: 'a' }],
+      [{ kind: 'notebook_metadata_changed' }],
+      [],
+    ];
+    for (const changes of cases) {
+      expect(stored(changes)).toEqual({ changes, description: expect.any(String) });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { DocChange, YjsEventType } from '@palimpsest/contracts';
+import { describeChanges, impliedChanges, type DocChange, type YjsEventType } from '@palimpsest/contracts';
 
 const EVENT_TYPE_BY_KIND: Record<DocChange['kind'], YjsEventType> = {
   inserted: 'notebook.cell.inserted',
@@ -19,40 +19,18 @@ export function eventTypeFor(changes: readonly DocChange[]): YjsEventType {
   return kinds.size === 1 ? EVENT_TYPE_BY_KIND[kind] : 'notebook.doc.updated';
 }
 
-function describeChange(change: DocChange): string {
-  switch (change.kind) {
-    case 'inserted':
-      return `cell ${change.cell_id} inserted at ${change.index}`;
-    case 'deleted':
-      return `cell ${change.cell_id} deleted`;
-    case 'moved':
-      return `cell ${change.cell_id} moved to ${change.index}`;
-    case 'source_edited':
-      return `cell ${change.cell_id} source edited`;
-    case 'metadata_changed':
-      return `cell ${change.cell_id} metadata changed`;
-    case 'type_changed':
-      return `cell ${change.cell_id} changed to ${change.cell_type}`;
-    case 'outputs_changed':
-      return `cell ${change.cell_id} outputs changed`;
-    case 'execution_changed':
-      return `cell ${change.cell_id} execution count changed`;
-    case 'notebook_metadata_changed':
-      return 'notebook metadata changed';
-  }
-}
-
-const MAX_DESCRIBED = 3;
-
-/** A one-line human description of the changes (`cell 3f2a source edited`). */
-export function describeChanges(changes: readonly DocChange[]): string {
-  if (changes.length === 0) return 'no change';
-  const described = changes.slice(0, MAX_DESCRIBED).map(describeChange).join(', ');
-  const rest = changes.length - MAX_DESCRIBED;
-  return rest > 0 ? `${described} and ${rest} more change${rest === 1 ? '' : 's'}` : described;
-}
-
 /** The distinct cell ids the changes touch, in order (an event's `cell_ids`). */
 export function changedCellIds(changes: readonly DocChange[]): string[] {
   return [...new Set(changes.flatMap((change) => ('cell_id' in change ? [change.cell_id] : [])))];
+}
+
+/**
+ * The `changes` and `description` an update's event of this type and `cell_ids` stores: none when those imply
+ * both (one kind of change that carries only cell ids, once per cell, as a keystroke's), since readers derive
+ * them again (`impliedChanges`, `describeChanges`); both otherwise.
+ */
+export function storedChangeFields(type: YjsEventType, cellIds: readonly string[], changes: readonly DocChange[]): { changes?: DocChange[]; description?: string } {
+  // One kind that carries only cell ids (else nothing is implied), and no cell twice: exactly the implied changes.
+  const implied = impliedChanges(type, cellIds) !== null && cellIds.length === changes.length;
+  return implied ? {} : { changes: [...changes], description: describeChanges(changes) };
 }
