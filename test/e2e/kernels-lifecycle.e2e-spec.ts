@@ -5,6 +5,7 @@ import type { Socket } from 'socket.io-client';
 import request from 'supertest';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { startChildServer, type ChildServer } from '../support/child-server.js';
+import { cellExecutionState, waitForDoc, webSocketClient } from '../support/collab-clients.js';
 import { connectSocket, nextOn, processesMentioning } from '../support/kernel-clients.js';
 import { startTestServer, TEST_SECRET, type TestServer } from '../support/test-server.js';
 
@@ -104,19 +105,40 @@ describe('kernel lifecycle hygiene', () => {
     ]);
   });
 
-  it('reaps, at the next boot, the kernels of a server that was killed, and records their end', async () => {
+  it('reaps, at the next boot, the kernels of a server that was killed, records their end, and settles the cells they left running', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'palimpsest-e2e-kernels-'));
     try {
       child = await startChildServer(dataDir);
       const token = await tokenFrom(child.url);
       const { notebookId, kernelId } = await notebookWithKernel(child.url, token);
       expect(processesMentioning(dataDir).length).toBeGreaterThan(0);
+      // A cell still running when the server dies.
+      const cellId = (await request(child.url).post(`/api/notebooks/${notebookId}/cells`).set(as(token)).send({ cell_type: 'code', source: 'import time\ntime.sleep(600)' }).expect(201)).body.cell.id as string;
+      const watcher = webSocketClient(child.url, notebookId, token);
+      try {
+        await request(child.url).post(`/api/notebooks/${notebookId}/cells/${cellId}/execute`).set(as(token)).send({}).expect(202);
+        await waitForDoc(watcher.doc, (doc) => cellExecutionState(doc, cellId) === 'running');
+      } finally {
+        watcher.destroy();
+      }
       await child.kill();
       server = await startTestServer({ dataDir });
       // Killed at boot (or gone already: ipykernel also watches its parent); the kernel's /proc entry goes with its exit.
       await vi.waitFor(() => expect(processesMentioning(dataDir)).toEqual([]), { timeout: 10_000, interval: 50 });
       const reaped = (await lifecycleOf(server.url, await server.token('alice'), notebookId)).at(-1);
       expect(reaped).toMatchObject({ stream: `kernel:${kernelId}`, actor: 'palimpsest:reaper', data: { state: 'died', kernel_name: 'python3' } });
+      // No kernel will finish that cell: the reaper shows it idle, outputs untouched.
+      const reader = webSocketClient(server.url, notebookId, token);
+      try {
+        await reader.synced();
+        expect(cellExecutionState(reader.doc, cellId)).toBe('idle');
+      } finally {
+        reader.destroy();
+      }
+      const byReaper = await request(server.url).get(`/api/notebooks/${notebookId}/events?actor=palimpsest:reaper`).set(as(token)).expect(200);
+      const settled = (byReaper.body.events as ApiEvent[]).filter((event) => event.stream === `notebook:${notebookId}`);
+      expect(settled).toHaveLength(1);
+      expect(settled[0].data).toMatchObject({ changes: [{ cell_id: cellId, kind: 'execution_changed' }] });
     } finally {
       await server?.stop();
       server = undefined;

@@ -108,6 +108,13 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     return (notebook.body.content.cells as Cell[]).find((cell) => cell.id === cellId)!;
   };
 
+  /** The notebook as GET returns it now. */
+  const notebookNow = async (notebookId: string) =>
+    (await api().get(`/api/notebooks/${notebookId}`).set(as(alice)).expect(200)).body as { position: number; content: { cells: Cell[] } };
+
+  /** The text/plain of each output of a cell. */
+  const shownAt = (cell: Cell | undefined) => cell?.outputs.map((output) => output.data?.['text/plain']);
+
   const kernelOf = async (notebookId: string): Promise<string> => {
     const response = await api().post(`/api/notebooks/${notebookId}/kernel`).set(as(alice)).send({ name: 'python3' }).expect(200);
     return response.body.kernel.id as string;
@@ -190,9 +197,51 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     await api().post(`/api/notebooks/${id}/cells/no-such-cell/execute`).set(as(alice)).send({}).expect(404);
   });
 
-  it('announces input() as a kernel.message on /events and takes the answer over REST', async () => {
+  it('updates a display from a later cell in the cell that showed it, until an editor clears that cell', async () => {
+    const { id, cells } = await notebookWith("from IPython.display import display\nh = display('first', display_id=True)", "h.update('second')", "h.update('third')");
+    const cellOf = async (cellId: string) => (await notebookNow(id)).content.cells.find((cell) => cell.id === cellId);
+    expect(shownAt(await run(id, cells[0]))).toEqual(["'first'"]);
+
+    // Events from here on only: the first cell's own execution is before.
+    const events = await watch(id, (await notebookNow(id)).position);
+    const seen = recordOn<ApiEvent>(events, 'event');
+    expect((await run(id, cells[1])).outputs).toEqual([]);
+    await seen((event) => event.actor.startsWith('kernel:') && event.cell_ids.includes(cells[0]));
+    expect(shownAt(await cellOf(cells[0]))).toEqual(["'second'"]);
+
+    // An editor clears the first cell's outputs (as JupyterLab's Clear Outputs does, in the document).
+    const yjs = socketIoClient(server.url, id, alice, new Y.Doc());
+    try {
+      await yjs.synced();
+      const first = yjs.doc.getArray<Y.Map<unknown>>('cells').toArray().find((cell) => cell.get('id') === cells[0])!;
+      const outputs = first.get('outputs') as Y.Array<unknown>;
+      outputs.delete(0, outputs.length);
+      await seen((event) => event.actor === 'alice' && event.cell_ids.includes(cells[0]));
+    } finally {
+      yjs.destroy();
+    }
+    // Writes to one notebook are applied in order, and the display's would come before the third cell's end.
+    await run(id, cells[2]);
+    expect((await cellOf(cells[0]))?.outputs).toEqual([]);
+    events.disconnect();
+  });
+
+  it('forgets the displays of finished cells when the kernel restarts, as JupyterLab does', async () => {
+    const { id, cells } = await notebookWith(
+      "from IPython.display import display\ndisplay('first', display_id='fixed');",
+      "from IPython.display import update_display\nupdate_display('second', display_id='fixed')",
+    );
+    expect(shownAt(await run(id, cells[0]))).toEqual(["'first'"]);
+    await api().post(`/api/notebooks/${id}/kernel/restart`).set(as(alice)).send({}).expect(204);
+    await run(id, cells[1]);
+    // Writes to one notebook are applied in order, and the display's would come before the second cell's end.
+    expect(shownAt((await notebookNow(id)).content.cells.find((cell) => cell.id === cells[0]))).toEqual(["'first'"]);
+  });
+
+  it('announces input() as a kernel.message on /events, shows it on the kernel, and takes the answer over REST', async () => {
     const { id, cells } = await notebookWith('name = input("who? ")\nprint("hi", name)');
     await api().post(`/api/notebooks/${id}/input`).set(as(alice)).send({ value: 'nobody asked' }).expect(409);
+    expect((await api().get(`/api/notebooks/${id}/kernel`).set(as(alice)).expect(404)).body.error).toBe('NOT_FOUND');
     const events = await watch(id);
     const seen = recordOn<ApiEvent>(events, 'event');
     const executionId = await execute(id, cells[0]);
@@ -201,8 +250,14 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     expect(prompt.cell_ids).toEqual([cells[0]]);
     expect(prompt.data.parent_msg_id).toBe(executionId);
     expect((prompt.data.content as { prompt: string }).prompt).toBe('who? ');
+    // A client that joins now, after the prompt's event, finds the prompt on the kernel (viewers too, strangers not).
+    expect((await api().get(`/api/notebooks/${id}/kernel`).set(as(bob)).expect(403)).body.error).toBe('FORBIDDEN');
+    await api().put(`/api/notebooks/${id}/members/bob`).set(as(alice)).send({ role: 'viewer' }).expect(200);
+    const waiting = await api().get(`/api/notebooks/${id}/kernel`).set(as(bob)).expect(200);
+    expect(waiting.body.kernel.pending_input).toEqual({ prompt: 'who? ', password: false, msg_id: prompt.data.msg_id, execution_id: executionId });
     await api().post(`/api/notebooks/${id}/input`).set(as(alice)).send({ value: 'alice' }).expect(204);
     expect((await seen((event) => finishes(event, cells[0], executionId))).data.execution_status).toBe('ok');
+    expect((await api().get(`/api/notebooks/${id}/kernel`).set(as(alice)).expect(200)).body.kernel).toMatchObject({ execution_state: 'idle', pending_input: null });
     const { body } = await api().get(`/api/notebooks/${id}/cells/${cells[0]}`).set(as(alice)).expect(200);
     expect(textOf(body.cell.outputs.at(-1))).toContain('hi alice');
     await api().post(`/api/notebooks/${id}/input`).set(as(alice)).send({ value: 'late' }).expect(409);

@@ -84,8 +84,20 @@ export function waitForAwareness(awareness: Awareness, predicate: (awareness: Aw
   return waitUntil(awareness, awareness as unknown as Announcing, 'change', predicate);
 }
 
+/** The cell with this id in a notebook document (jupyter_ydoc schema), or undefined. */
+function cellMap(doc: Y.Doc, cellId: string): Y.Map<unknown> | undefined {
+  return doc
+    .getArray<Y.Map<unknown>>('cells')
+    .toArray()
+    .find((c) => c.get('id') === cellId);
+}
+
 /** The source text of the cell with this id, or undefined. */
 export function cellSource(doc: Y.Doc, cellId: string): string | undefined {
-  const cell = doc.getArray<Y.Map<unknown>>('cells').toArray().find((c) => c.get('id') === cellId);
-  return (cell?.get('source') as Y.Text | undefined)?.toJSON();
+  return (cellMap(doc, cellId)?.get('source') as Y.Text | undefined)?.toJSON();
+}
+
+/** The `execution_state` of the cell with this id (`running`, `idle`), or undefined when it has none. */
+export function cellExecutionState(doc: Y.Doc, cellId: string): unknown {
+  return cellMap(doc, cellId)?.get('execution_state');
 }

@@ -91,3 +91,17 @@ describe('ExecutionQueue (simulated kernel messages)', () => {
     }
   });
 });
+
+describe(Execution.name, () => {
+  it('updates a display it shows from an update_display_data of another request, and only that', () => {
+    const execution = new Execution(requestOf("display('a', display_id=True)"), true);
+    execution.markRunning();
+    const shown = (data: string, id = 'd1') => ({ data: { 'text/plain': data }, metadata: {}, transient: { display_id: id } });
+    execution.observe(createMessage(origin, 'iopub', 'display_data', shown('a'), { parent: execution.request }));
+    const other = requestOf("h.update('b')");
+    expect(execution.observe(createMessage(origin, 'iopub', 'update_display_data', shown('b'), { parent: other }))).toBe(false);
+    execution.observe(createMessage(origin, 'iopub', 'update_display_data', shown('x', 'd2'), { parent: other }));
+    execution.observe(createMessage(origin, 'iopub', 'stream', { name: 'stdout', text: 'not mine' }, { parent: other }));
+    expect(execution.outputs).toEqual([{ output_type: 'display_data', ...shown('b') }]);
+  });
+});

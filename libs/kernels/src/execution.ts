@@ -1,6 +1,6 @@
 import { parentMsgId } from './message.factory.js';
 import type { JupyterMessage } from './message.types.js';
-import { foldOutput, initialOutputState, type OutputFoldState } from './output.folding.js';
+import { foldOutput, initialOutputState, isDisplayUpdate, type OutputFoldState } from './output.folding.js';
 import type { NotebookOutput } from './output.types.js';
 
 /** Where an execution is: waiting in the queue, sent to the kernel, or finished. */
@@ -67,9 +67,16 @@ export class Execution {
     this.current = 'running';
   }
 
-  /** Applies a message from the kernel if it answers this request; true once the execution is complete. */
+  /**
+   * Applies a message from the kernel if it answers this request, or if it updates a display this execution
+   * shows (a display handle can be updated from any request); true once the execution is complete.
+   */
   observe(message: JupyterMessage): boolean {
-    if (this.current !== 'running' || parentMsgId(message) !== this.msgId) return false;
+    if (this.current !== 'running') return false;
+    if (parentMsgId(message) !== this.msgId) {
+      if (isDisplayUpdate(message)) this.fold = foldOutput(this.fold, message);
+      return false;
+    }
     const type = message.header.msg_type;
     if (message.channel === 'shell' && type === 'execute_reply') {
       this.reply = message.content;

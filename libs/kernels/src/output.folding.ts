@@ -41,6 +41,16 @@ export function foldOutput(state: OutputFoldState, message: OutputMessage): Outp
   }
 }
 
+/** True for an iopub `update_display_data`, which may update displays of any execution. */
+export function isDisplayUpdate(message: { channel: string; header: { msg_type: string } }): boolean {
+  return message.channel === 'iopub' && message.header.msg_type === 'update_display_data';
+}
+
+/** True when some output is a display with a display_id, which later `update_display_data` can update. */
+export function showsDisplays(outputs: readonly NotebookOutput[]): boolean {
+  return outputs.some((output) => (output.output_type === 'display_data' || output.output_type === 'execute_result') && output.transient?.display_id !== undefined);
+}
+
 /** The outputs as nbformat stores them: the transient display ids removed. */
 export function toNbformatOutputs(outputs: readonly NotebookOutput[]): NotebookOutput[] {
   return outputs.map((output) => {

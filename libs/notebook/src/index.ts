@@ -1,13 +1,13 @@
 export * from './catalog/notebook-catalog.js';
 export { appendOutput, clearOutputs, replaceOutputs, setExecutionCount } from './commands/output-commands.js';
-export { syncExecution, type CellExecutionTarget } from './commands/sync-outputs.js';
+export { settleRunningCells, syncExecution, type CellExecutionTarget } from './commands/sync-outputs.js';
 export { ExecutionProjector } from './execution/execution-projector.js';
 export { deleteCell, insertCell, moveCell, updateCell, type CellPatch, type NewCell } from './commands/cell-commands.js';
 export { loadNotebook, setNotebookMetadata } from './commands/notebook-commands.js';
 export { COMMAND_ORIGIN, type CommandResult } from './commands/run-command.js';
 export { checkUpdate, duplicateCellIds, duplicatesIfApplied, type UpdateShape } from './changes/check-update.js';
 export { describeUpdate } from './changes/describe-update.js';
-export { changedCellIds, describeChanges, eventTypeFor } from './changes/event-type.js';
+export { changedCellIds, eventTypeFor, storedChangeFields } from './changes/event-type.js';
 export { CELL_ID_PATTERN, isCellId, newCellId } from './ipynb/cell-id.js';
 export type { Problem } from './ipynb/nbformat-schema.js';
 export {

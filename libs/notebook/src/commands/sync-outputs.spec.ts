@@ -1,10 +1,11 @@
 import type { IOutput } from '@jupyterlab/nbformat';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { cellExecutionState } from '../../../../test/support/collab-clients.js';
 import { exportCell, exportNotebook } from '../model/export-notebook.js';
 import { fixtureDocs, normalizedOutput } from '../testing/fixture-doc.js';
 import { insertCell } from './cell-commands.js';
-import { syncExecution } from './sync-outputs.js';
+import { settleRunningCells, syncExecution } from './sync-outputs.js';
 
 const stdout = (text: string): IOutput => ({ output_type: 'stream', name: 'stdout', text });
 const png = (bytes: number): IOutput => ({ output_type: 'display_data', data: { 'image/png': 'A'.repeat(bytes) }, metadata: {} });
@@ -61,10 +62,50 @@ describe(syncExecution.name, () => {
     expect(syncExecution(doc, id, target).changes).toEqual([]);
   });
 
+  it('writes a conditional target only while the cell still shows the outputs it replaces', () => {
+    const { doc, id } = cellDocs();
+    const shown = [stdout('a\nb\n'), png(10)];
+    syncExecution(doc, id, { outputs: shown, executionCount: 3, running: false });
+    const updated = [stdout('a\nb\n'), png(20)];
+    expect(syncExecution(doc, id, { outputs: updated, executionCount: 3, running: false, replaces: shown }).changes).not.toEqual([]);
+    expect(outputsOf(doc, id)).toEqual(updated);
+    // Outputs changed since (cleared by an editor): the same kind of write now leaves them alone.
+    syncExecution(doc, id, { outputs: [], executionCount: 3, running: false });
+    const stale = syncExecution(doc, id, { outputs: [png(30)], executionCount: 3, running: false, replaces: updated });
+    expect(stale.changes).toEqual([]);
+    expect(outputsOf(doc, id)).toEqual([]);
+  });
+
   it('refuses an invalid output with UNPROCESSABLE before changing anything', () => {
     const { doc, id } = cellDocs();
     const bad = { output_type: 'display_data', data: 'not a bundle' } as unknown as IOutput;
     expect(() => syncExecution(doc, id, { outputs: [bad], executionCount: 1, running: true })).toThrow(expect.objectContaining({ code: 'UNPROCESSABLE' }));
     expect(exportCell(doc, id).execution_count).toBeNull();
+  });
+});
+
+describe(settleRunningCells.name, () => {
+  it('marks only the running cells idle, keeps their outputs, and changes nothing when none runs', () => {
+    const { doc, replica, id } = cellDocs();
+    const idle = insertCell(doc, { cell_type: 'code', source: 'x' }).cell.id as string;
+    Y.applyUpdate(replica, syncExecution(doc, id, { outputs: [stdout('partial\n')], executionCount: 3, running: true }).update);
+    Y.applyUpdate(replica, Y.encodeStateAsUpdate(doc));
+
+    const settled = settleRunningCells(doc);
+    expect(settled.changes).toEqual([{ cell_id: id, kind: 'execution_changed' }]);
+    Y.applyUpdate(replica, settled.update);
+    expect([cellExecutionState(replica, id), cellExecutionState(replica, idle)]).toEqual(['idle', undefined]);
+    expect(outputsOf(replica, id)).toEqual([normalizedOutput(stdout('partial\n') as unknown as Record<string, unknown>)]);
+    expect(exportCell(replica, id).execution_count).toBe(3);
+
+    expect(settleRunningCells(doc).changes).toEqual([]);
+  });
+
+  it('settles only the given cells when told which', () => {
+    const { doc, id } = cellDocs();
+    const other = insertCell(doc, { cell_type: 'code', source: 'y' }).cell.id as string;
+    for (const cell of [id, other]) syncExecution(doc, cell, { outputs: [], executionCount: null, running: true });
+    expect(settleRunningCells(doc, undefined, new Set([other])).changes).toEqual([{ cell_id: other, kind: 'execution_changed' }]);
+    expect([cellExecutionState(doc, id), cellExecutionState(doc, other)]).toEqual(['running', 'idle']);
   });
 });

@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import { jsonEqual } from '../ipynb/json.js';
 import { joinMultiline } from '../ipynb/multiline.js';
 import { outputToMap } from '../model/cell-map.js';
+import { cellsOf } from '../model/notebook-doc.js';
 import { codeCell } from './output-commands.js';
 import { COMMAND_ORIGIN, runCommand, type CommandResult } from './run-command.js';
 import { assertSchema } from './validation.js';
@@ -13,6 +14,8 @@ export interface CellExecutionTarget {
   executionCount: number | null;
   /** Sets jupyter_ydoc's `execution_state` to `running` (true) or `idle` (false). */
   running: boolean;
+  /** When set, nothing is written unless the cell's outputs are still exactly these. */
+  replaces?: readonly IOutput[];
 }
 
 /** One step from the current outputs to the target: text to append to a stream output, or everything from an index replaced. */
@@ -29,6 +32,7 @@ interface OutputPlan {
  */
 export function syncExecution(doc: Y.Doc, cellId: string, target: CellExecutionTarget, origin: unknown = COMMAND_ORIGIN): CommandResult {
   const { cell, outputs, index } = codeCell(doc, cellId);
+  if (target.replaces && !sameOutputs(outputs.toArray(), target.replaces)) return runCommand(doc, origin, () => undefined);
   const wanted = target.outputs.map(normalized);
   const plan = planOutputs(outputs.toArray(), wanted);
   wanted.slice(plan.replaceFrom).forEach((output, i) => assertSchema(doc, output, 'output', `/cells/${index}/outputs/${plan.replaceFrom + i}`));
@@ -39,6 +43,20 @@ export function syncExecution(doc: Y.Doc, cellId: string, target: CellExecutionT
     if (plan.replaceFrom < wanted.length) outputs.push(wanted.slice(plan.replaceFrom).map(outputToMap));
     if (cell.get('execution_count') !== target.executionCount) cell.set('execution_count', target.executionCount);
     if (cell.get('execution_state') !== state) cell.set('execution_state', state);
+  });
+}
+
+/**
+ * Marks the cells still shown as running (or queued) as idle, outputs untouched: for when the kernel that
+ * ran them is gone without finishing them (its server crashed). Only the cells with these ids when given.
+ * Nothing changes when none runs.
+ */
+export function settleRunningCells(doc: Y.Doc, origin: unknown = COMMAND_ORIGIN, cellIds?: ReadonlySet<string>): CommandResult {
+  const running = cellsOf(doc)
+    .toArray()
+    .filter((cell) => cell.get('execution_state') === 'running' && (!cellIds || cellIds.has(cell.get('id') as string)));
+  return runCommand(doc, origin, () => {
+    for (const cell of running) cell.set('execution_state', 'idle');
   });
 }
 
@@ -62,6 +80,10 @@ function planOutputs(current: readonly Y.Map<unknown>[], wanted: readonly IOutpu
     if (!jsonEqual(existing.toJSON(), next)) break;
   }
   return { appends, replaceFrom: i };
+}
+
+function sameOutputs(current: readonly Y.Map<unknown>[], expected: readonly IOutput[]): boolean {
+  return current.length === expected.length && current.every((output, i) => jsonEqual(output.toJSON(), normalized(expected[i])));
 }
 
 // Stream text as one string, as the document keeps it in a Y.Text.

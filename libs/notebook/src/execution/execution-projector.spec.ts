@@ -1,7 +1,12 @@
 import { InMemoryMessageBus } from '@palimpsest/bus';
 import type { KernelExecutionProgress } from '@palimpsest/contracts';
 import { describe, expect, it, vi } from 'vitest';
+import type * as Y from 'yjs';
+import { insertCell } from '../commands/cell-commands.js';
+import { syncExecution } from '../commands/sync-outputs.js';
+import { exportCell } from '../model/export-notebook.js';
 import type { NotebookService } from '../service/notebook.service.js';
+import { fixtureDocs } from '../testing/fixture-doc.js';
 import { ExecutionProjector } from './execution-projector.js';
 
 /** A write path that records each write and completes it only when told to. */
@@ -43,5 +48,39 @@ describe(ExecutionProjector.name, () => {
     projector.close();
     bus.publish('kernel.execution', progress('ok'));
     expect(writes).toHaveLength(3);
+  });
+
+  it('keeps the condition of a superseded display update, so coalesced updates still apply to the outputs shown', async () => {
+    const { doc } = fixtureDocs();
+    const cellId = insertCell(doc, { cell_type: 'code', source: 'h.update(...)' }).cell.id as string;
+    const display = (text: string) => ({ output_type: 'display_data', data: { 'text/plain': text }, metadata: {} });
+    syncExecution(doc, cellId, { outputs: [display('0')], executionCount: 1, running: false });
+    const finishes: Array<() => void> = [];
+    const notebooks = {
+      change: (_id: string, _who: unknown, _expected: unknown, command: (d: Y.Doc) => unknown) => {
+        command(doc);
+        return new Promise<number>((resolve) => finishes.push(() => resolve(finishes.length)));
+      },
+    } as unknown as NotebookService;
+    const bus = new InMemoryMessageBus();
+    const projector = new ExecutionProjector(notebooks, bus);
+    const update = (from: string, to: string): KernelExecutionProgress => ({ ...progress('ok', cellId), outputs: [display(to)], replaces: [display(from)] });
+    bus.publish('kernel.execution', update('0', '1')); // written at once;
+    bus.publish('kernel.execution', update('1', '2')); // these two wait behind it and are written as one,
+    bus.publish('kernel.execution', update('2', '3')); // from '1' to '3'
+    const shown = () => (exportCell(doc, cellId).outputs as Array<{ data: Record<string, unknown> }>).map((o) => o.data['text/plain']);
+    expect(shown()).toEqual(['1']);
+    finishes[0]();
+    await vi.waitFor(() => expect(finishes).toHaveLength(2));
+    expect(shown()).toEqual(['3']);
+    finishes[1]();
+    // Cleared meanwhile by an editor: the next update leaves the cell alone.
+    syncExecution(doc, cellId, { outputs: [], executionCount: 1, running: false });
+    bus.publish('kernel.execution', update('3', '4'));
+    await vi.waitFor(() => expect(finishes).toHaveLength(3));
+    finishes[2]();
+    await projector.idle();
+    expect(shown()).toEqual([]);
+    projector.close();
   });
 });

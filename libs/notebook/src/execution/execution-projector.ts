@@ -27,12 +27,15 @@ export class ExecutionProjector {
     this.off = bus.subscribe('kernel.execution', (progress) => this.accept(progress));
   }
 
-  /** Queues a state for its cell; it supersedes any state of that cell not written yet. */
+  /**
+   * Queues a state for its cell; it supersedes any state of that cell not written yet. A conditional state
+   * (`replaces`) takes over the condition of the state it supersedes, which was to be written first.
+   */
   accept(progress: KernelExecutionProgress): void {
     const key = `${progress.notebook_id}/${progress.cell_id}`;
     let slot = this.slots.get(key);
     if (!slot) this.slots.set(key, (slot = { pending: null, writing: null }));
-    slot.pending = progress;
+    slot.pending = progress.replaces && slot.pending ? { ...progress, replaces: slot.pending.replaces } : progress;
     slot.writing ??= this.drain(key, slot);
   }
 
@@ -63,6 +66,7 @@ export class ExecutionProjector {
       outputs: progress.outputs as unknown as IOutput[],
       executionCount: progress.execution_count,
       running: progress.status === 'queued' || progress.status === 'running',
+      replaces: progress.replaces as unknown as IOutput[] | undefined,
     };
     return this.notebooks.change(progress.notebook_id, who, undefined, (doc) => ({
       ...syncExecution(doc, progress.cell_id, target, who.actor),

@@ -10,12 +10,13 @@ import {
 import type { EventStore, ExpectedVersion, NewEvent } from '@palimpsest/event-store';
 import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
-import { changedCellIds, describeChanges, eventTypeFor } from '../changes/event-type.js';
+import { changedCellIds, eventTypeFor, storedChangeFields } from '../changes/event-type.js';
 import { isEmptyUpdate, mergeCollaboratorUpdate, type CollaboratorResult } from '../collab/collaborator-update.js';
 import type { CatalogEntry, NotebookCatalog } from '../catalog/notebook-catalog.js';
 import { deleteCell, insertCell, moveCell, updateCell, type CellPatch, type NewCell } from '../commands/cell-commands.js';
 import { loadNotebook } from '../commands/notebook-commands.js';
 import type { CommandResult } from '../commands/run-command.js';
+import { settleRunningCells } from '../commands/sync-outputs.js';
 import { joinCellLines, joinNotebookLines } from '../ipynb/multiline.js';
 import { describeProblems, validateNotebook, type CellIdRename, type GeneratedCellId } from '../ipynb/validate-notebook.js';
 import { exportCell, exportNotebook } from '../model/export-notebook.js';
@@ -200,6 +201,11 @@ export class NotebookService {
     return this.change(notebookId, who, expected, (doc) => ({ ...deleteCell(doc, cellId), reply: (version: number) => ({ version }) }));
   }
 
+  /** Marks these cells, where still shown as running, as idle, for when their kernel is gone (its server crashed); answers the version. */
+  settleRunningCells(notebookId: string, cellIds: readonly string[], actor: string): Promise<number> {
+    return this.change(notebookId, { actor }, undefined, (doc) => ({ ...settleRunningCells(doc, actor, new Set(cellIds)), reply: (version: number) => version }));
+  }
+
   /**
    * Runs a document command and appends its update: the generic write path that REST, kernels and
    * collaborators share. `command` must validate before it mutates (a Yjs change cannot be undone);
@@ -323,15 +329,17 @@ export class NotebookService {
   }
 
   private async appendUpdate(notebook: LiveNotebook, who: Actor, update: Uint8Array, changes: DocChange[], expected: ExpectedVersion): Promise<number> {
+    const type = eventTypeFor(changes);
+    const cellIds = changedCellIds(changes);
     const result = await this.live.appendApplied(notebook, () =>
       this.store.append({
         stream: notebookStream(notebook.id),
         expectedVersion: expected,
         events: [
           {
-            type: eventTypeFor(changes),
+            type,
             payload: { encoding: 'yjs', bytes: update },
-            metadata: { actor: who.actor, cell_ids: changedCellIds(changes), notebook_id: notebook.id, changes, description: describeChanges(changes), ...who.extra },
+            metadata: { actor: who.actor, cell_ids: cellIds, notebook_id: notebook.id, ...storedChangeFields(type, cellIds, changes), ...who.extra },
           },
         ],
       }),
