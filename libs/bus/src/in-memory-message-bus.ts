@@ -6,6 +6,7 @@ import { MessageBus, type BusHandler } from './message-bus.js';
  * to `onHandlerError` and never stops delivery to the others.
  */
 export class InMemoryMessageBus extends MessageBus {
+  readonly spansNodes = false;
   private readonly handlers = new Map<BusTopic, Set<BusHandler<BusTopic>>>();
 
   constructor(private readonly onHandlerError: (topic: BusTopic, error: unknown) => void = () => undefined) {

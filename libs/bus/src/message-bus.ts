@@ -5,6 +5,8 @@ export type BusHandler<T extends BusTopic> = (payload: BusTopics[T]) => void | P
 
 /** The message bus port: typed topics that gateways and projections meet on. */
 export abstract class MessageBus {
+  /** True when published cluster topics reach other nodes (a distributed bus). */
+  abstract readonly spansNodes: boolean;
   /** Publishes a payload to every subscriber of the topic (on every node, for distributed buses). */
   abstract publish<T extends BusTopic>(topic: T, payload: BusTopics[T]): void;
   /** Subscribes to a topic; the returned function unsubscribes. */

@@ -24,6 +24,7 @@ interface Envelope {
  * them to their local subscribers. A node ignores its own messages coming back from Redis.
  */
 export class RedisMessageBus extends MessageBus {
+  readonly spansNodes = true;
   /** This node's id on the bus. */
   readonly node = randomUUID();
   private readonly local: InMemoryMessageBus;

@@ -1,3 +1,4 @@
+import type { ErrorCode } from './errors.js';
 import type { KernelMessageEventData, LoggedEvent } from './events.js';
 
 /** Every bus topic with its payload type: the one typed map all gateways meet on. */
@@ -16,7 +17,31 @@ export interface BusTopics {
   'kernel.message': { kernel_id: string; notebook_id: string | null; data: KernelMessageEventData };
   /** A cell execution progressed: its outputs (nbformat) and count so far; the notebook projects it into the cell. */
   'kernel.execution': KernelExecutionProgress;
+  /** A node asks the node that runs a notebook's kernel to act on it (the caller has authorized the actor). */
+  'kernel.call': KernelCall;
+  /** The answer to a `kernel.call`, for the node that asked. */
+  'kernel.call.reply': KernelCallReply;
 }
+
+/** What one node can ask of a notebook's kernel that runs on another. */
+export type NotebookKernelRequest =
+  | { op: 'describe' }
+  | { op: 'execute_cell'; cell_id: string; code: string }
+  | { op: 'execute_code'; code: string }
+  | { op: 'interrupt' | 'restart' | 'shutdown' }
+  | { op: 'input'; value: string }
+  | { op: 'request'; msg_type: string; content: Record<string, unknown> };
+
+/** A request for a notebook's kernel, sent to every node; the one that runs the kernel answers. */
+export interface KernelCall {
+  call_id: string;
+  notebook_id: string;
+  actor: string;
+  request: NotebookKernelRequest;
+}
+
+/** The outcome of a `kernel.call`: the operation's JSON result, or the contract error it failed with. */
+export type KernelCallReply = { call_id: string; ok: true; result: unknown } | { call_id: string; ok: false; error: { code: ErrorCode; message: string } };
 
 /** Where one execution is, as the notebook needs it to update the cell. */
 export interface KernelExecutionProgress {
@@ -30,6 +55,11 @@ export interface KernelExecutionProgress {
   execution_count: number | null;
   /** The cell's outputs in nbformat v4 form (no transient display ids). */
   outputs: Array<Record<string, unknown>>;
+  /**
+   * Set when a display is updated after its execution ended: the outputs the cell must still hold for
+   * `outputs` to be written; a cell cleared or run again since keeps what it has.
+   */
+  replaces?: Array<Record<string, unknown>>;
 }
 
 /** A bus topic name. */
@@ -38,6 +68,7 @@ export type BusTopic = keyof BusTopics;
 /**
  * Topics a distributed bus carries to every node. Every other topic stays on the node that
  * published it: each node follows the log itself (`log.committed`), and projections that write
- * (kernel outputs into notebooks) must run once, on the node that owns the kernel.
+ * (kernel outputs into notebooks) must run once, on the node that owns the kernel. Kernel calls go to
+ * every node so that the one running the kernel can answer.
  */
-export const CLUSTER_TOPICS: ReadonlySet<BusTopic> = new Set<BusTopic>(['kernel.status', 'kernel.input_requested']);
+export const CLUSTER_TOPICS: ReadonlySet<BusTopic> = new Set<BusTopic>(['kernel.status', 'kernel.input_requested', 'kernel.call', 'kernel.call.reply']);

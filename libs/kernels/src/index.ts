@@ -20,3 +20,4 @@ export * from './kernel-journal.js';
 export * from './kernel-thread.js';
 export * from './managed-kernel.js';
 export * from './raw-message.js';
+export * from './kernel-claims.js';

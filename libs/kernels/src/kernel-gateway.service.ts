@@ -1,15 +1,17 @@
-import { DomainError } from '@palimpsest/contracts';
+import { DomainError, type KernelCall, type NotebookKernelRequest } from '@palimpsest/contracts';
 import type { MessageBus } from '@palimpsest/bus';
 import type { EventStore } from '@palimpsest/event-store';
 import { join } from 'node:path';
 import { ExecutionProgress } from './execution-progress.js';
+import { KernelCallRelay, type KernelCallTimeouts } from './kernel-call-relay.js';
 import { KernelCuller } from './kernel-culler.js';
 import { KernelJournal, type Correlation } from './kernel-journal.js';
-import { recordReapedOrphans } from './kernel-thread.js';
-import { KernelRegistry, reapOrphans, type OrphanReport } from './kernel.registry.js';
+import { SingleNodeClaims, type KernelClaims } from './kernel-claims.js';
+import { recordReapedOrphans, type ReapedKernel } from './kernel-thread.js';
+import { KernelRegistry, reapOrphans } from './kernel.registry.js';
 import { discoverKernelSpecs, type KernelSpecSearchOptions } from './kernelspec.discovery.js';
 import type { KernelSpecsModel } from './kernelspec.types.js';
-import type { ManagedKernel } from './managed-kernel.js';
+import { toNotebookKernelModel, type ManagedKernel, type NotebookKernelModel } from './managed-kernel.js';
 import { parentMsgId } from './message.factory.js';
 
 /** How the gateway runs kernels; every optional field has a documented default. */
@@ -26,6 +28,10 @@ export interface KernelGatewayOptions {
   specSearch?: KernelSpecSearchOptions;
   /** Reports failures that have no caller to go to (an append that failed, a culled kernel that would not stop). */
   onError?: (error: unknown) => void;
+  /** Keeps a notebook's kernel on one node when several share the store; this node alone by default. */
+  claims?: KernelClaims;
+  /** How long a request forwarded to the node that runs a notebook's kernel waits for its answer. */
+  callTimeouts?: KernelCallTimeouts;
 }
 
 /** The execute_request options of a notebook cell, as JupyterLab sends them. */
@@ -35,6 +41,8 @@ const CELL_EXECUTE = { storeHistory: true, allowStdin: true, stopOnError: true }
  * Runs Jupyter kernels for notebooks (one per notebook) and standalone ones, records every message
  * and lifecycle change in `kernel:<id>` and publishes execution progress on the bus, where the
  * notebook picks it up. Transports (REST, Socket.IO) call it; it knows nothing of notebooks' content.
+ * A notebook's kernel can be used from any node: requests for one that runs on another node are
+ * forwarded to it over the bus.
  */
 export class KernelGateway {
   private readonly registry: KernelRegistry;
@@ -42,6 +50,8 @@ export class KernelGateway {
   private readonly starting = new Map<string, Promise<ManagedKernel>>();
   private readonly culler: KernelCuller | null;
   private readonly onError: (error: unknown) => void;
+  private readonly claims: KernelClaims;
+  private readonly relay: KernelCallRelay;
 
   constructor(
     private readonly store: EventStore,
@@ -50,14 +60,14 @@ export class KernelGateway {
   ) {
     this.registry = new KernelRegistry({ stateDir: options.stateDir, runtimeDir: join(options.stateDir, 'runtime') });
     this.onError = options.onError ?? (() => undefined);
+    this.claims = options.claims ?? new SingleNodeClaims();
+    this.relay = new KernelCallRelay(bus, (call) => this.serve(call), options.callTimeouts);
     this.culler = options.cullIdleMs ? new KernelCuller(options.cullIdleMs, () => this.list(), (managed) => this.cull(managed)) : null;
   }
 
   /** Kills the kernels a previous server process left running and records their end in their streams. */
-  async reapOrphans(): Promise<OrphanReport[]> {
-    const reports = reapOrphans(this.options.stateDir);
-    await recordReapedOrphans(this.store, reports);
-    return reports;
+  reapOrphans(): Promise<ReapedKernel[]> {
+    return recordReapedOrphans(this.store, reapOrphans(this.options.stateDir));
   }
 
   /** The installed kernelspecs in Jupyter Server's shape. */
@@ -77,53 +87,53 @@ export class KernelGateway {
     return managed;
   }
 
-  /** The notebook's running kernel, if any. */
-  async ofNotebook(notebookId: string): Promise<ManagedKernel | undefined> {
-    return this.list().find((managed) => managed.notebookId === notebookId) ?? this.starting.get(notebookId)?.catch(() => undefined);
+  /** The notebook's kernel, wherever it runs; NOT_FOUND when it runs nowhere. */
+  async notebookKernel(notebookId: string): Promise<NotebookKernelModel> {
+    return (await this.onNotebookKernel(notebookId, '', { op: 'describe' }, () => Promise.reject(noKernel(notebookId)))) as NotebookKernelModel;
   }
 
-  /** The notebook's running kernel, or NOT_FOUND. */
-  async requireNotebookKernel(notebookId: string): Promise<ManagedKernel> {
-    const managed = await this.ofNotebook(notebookId);
-    if (!managed) throw new DomainError('NOT_FOUND', `notebook ${notebookId} has no running kernel`);
-    return managed;
+  /** Starts the notebook's kernel here (the default kernelspec when no name is given) unless it runs, here or elsewhere; `started` says which. */
+  async startNotebookKernel(notebookId: string, actor: string, name?: string): Promise<{ kernel: NotebookKernelModel; started: boolean }> {
+    let started = false;
+    const kernel = await this.onNotebookKernel(notebookId, actor, { op: 'describe' }, async () => {
+      const local = await this.startHere(notebookId, actor, name);
+      started = local.started;
+      return toNotebookKernelModel(local.managed);
+    });
+    return { kernel: kernel as NotebookKernelModel, started };
   }
 
-  /** Starts the notebook's kernel (the default kernelspec when no name is given) unless one runs; `started` says which. */
-  async startForNotebook(notebookId: string, actor: string, name?: string): Promise<{ managed: ManagedKernel; started: boolean }> {
-    const running = await this.ofNotebook(notebookId);
-    if (running) return { managed: running, started: false };
-    const starting = this.launch(notebookId, actor, name);
-    this.starting.set(notebookId, starting);
-    try {
-      return { managed: await starting, started: true };
-    } finally {
-      if (this.starting.get(notebookId) === starting) this.starting.delete(notebookId);
-    }
+  /** Interrupts, restarts or shuts down the notebook's kernel, wherever it runs; NOT_FOUND when it runs nowhere. */
+  async operateNotebookKernel(notebookId: string, actor: string, op: 'interrupt' | 'restart' | 'shutdown'): Promise<void> {
+    await this.onNotebookKernel(notebookId, actor, { op }, () => Promise.reject(noKernel(notebookId)));
+  }
+
+  /** Answers the pending `input()` of the notebook's kernel, wherever it runs; CONFLICT when none runs or none is pending. */
+  async answerNotebookInput(notebookId: string, actor: string, value: string): Promise<void> {
+    await this.onNotebookKernel(notebookId, actor, { op: 'input', value }, () =>
+      Promise.reject(new DomainError('CONFLICT', `notebook ${notebookId} has no running kernel, so no input is pending`)),
+    );
+  }
+
+  /** Relays a shell request (complete, inspect, history) to the notebook's kernel, wherever it runs; answers the reply's content. */
+  async requestNotebookKernel(notebookId: string, actor: string, msgType: string, content: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const request = { op: 'request', msg_type: msgType, content } as const;
+    return (await this.onNotebookKernel(notebookId, actor, request, () => Promise.reject(noKernel(notebookId)))) as Record<string, unknown>;
+  }
+
+  /** Queues a cell's code on the notebook's kernel, wherever it runs (started here when it runs nowhere); resolves with the execution id. */
+  executeCell(notebookId: string, cellId: string, code: string, actor: string): Promise<string> {
+    return this.execute(notebookId, actor, { op: 'execute_cell', cell_id: cellId, code });
+  }
+
+  /** Queues scratch code (outside any cell) on the notebook's kernel, wherever it runs (started here when it runs nowhere). */
+  executeCode(notebookId: string, code: string, actor: string): Promise<string> {
+    return this.execute(notebookId, actor, { op: 'execute_code', code });
   }
 
   /** Starts a kernel that belongs to no notebook (Jupyter Server's `POST /api/kernels`). */
   startStandalone(actor: string, name?: string): Promise<ManagedKernel> {
     return this.launch(null, actor, name);
-  }
-
-  /** Queues a cell's code on the notebook's kernel (started first when none runs); resolves with the execution id. */
-  async executeCell(notebookId: string, cellId: string, code: string, actor: string): Promise<string> {
-    const { managed } = await this.startForNotebook(notebookId, actor);
-    // The request is sent a microtask after queueing: attributed here first, it is logged as the actor's.
-    const execution = managed.kernel.execute(code, { ...CELL_EXECUTE, metadata: { cellId } });
-    managed.journal.correlate(execution.msgId, { actor, cellId, executionId: execution.msgId });
-    managed.progress.track(execution, notebookId, cellId, () => managed.journal.forget(execution.msgId));
-    return execution.msgId;
-  }
-
-  /** Queues scratch code (outside any cell) on the notebook's kernel, started first when none runs. */
-  async executeCode(notebookId: string, code: string, actor: string): Promise<string> {
-    const { managed } = await this.startForNotebook(notebookId, actor);
-    const execution = managed.kernel.execute(code, { storeHistory: false });
-    managed.journal.correlate(execution.msgId, { actor, cellId: null, executionId: execution.msgId });
-    void execution.done.then(() => managed.journal.forget(execution.msgId));
-    return execution.msgId;
   }
 
   /** Interrupts what the kernel runs. */
@@ -185,11 +195,92 @@ export class KernelGateway {
     return managed.journal.flushed();
   }
 
-  /** Shuts every kernel down (server shutdown) and stops culling. */
+  /** Shuts every kernel down (server shutdown), stops culling and answering other nodes, and gives up this node's claims. */
   async shutdownAll(): Promise<void> {
     this.culler?.stop();
+    this.relay.close();
     await this.registry.shutdownAll();
     await Promise.all(this.list().map((managed) => managed.journal.flushed()));
+    await this.claims.close();
+  }
+
+  // The notebook's kernel on this node, or being started here.
+  private ofNotebook(notebookId: string): Promise<ManagedKernel> | undefined {
+    const running = this.list().find((managed) => managed.notebookId === notebookId);
+    return running ? Promise.resolve(running) : this.starting.get(notebookId);
+  }
+
+  // A request for a notebook's kernel: run here when it runs here, forwarded when it runs on another node, else `otherwise`.
+  private async onNotebookKernel(notebookId: string, actor: string, request: NotebookKernelRequest, otherwise: () => Promise<unknown>): Promise<unknown> {
+    const here = this.ofNotebook(notebookId);
+    if (here) return this.run(await here, actor, request);
+    if (!(await this.claims.heldElsewhere(notebookId))) return otherwise();
+    if (!this.relay.reachesOtherNodes) throw runsElsewhere(notebookId, 'which this node cannot reach without a bus across nodes (REDIS_URL)');
+    try {
+      return await this.relay.call(notebookId, actor, request);
+    } catch (error) {
+      // No answer, and the claim is gone: its node died meanwhile.
+      if (error instanceof DomainError && error.code === 'UNAVAILABLE' && !(await this.claims.heldElsewhere(notebookId))) return otherwise();
+      throw error;
+    }
+  }
+
+  // A call from another node: answered when the notebook's kernel runs (or is starting) here.
+  private serve(call: KernelCall): Promise<unknown> | null {
+    const here = this.ofNotebook(call.notebook_id);
+    return here ? here.then((managed) => this.run(managed, call.actor, call.request)) : null;
+  }
+
+  // What a request does to a kernel of this node, for a caller here or on another node.
+  private async run(managed: ManagedKernel, actor: string, request: NotebookKernelRequest): Promise<unknown> {
+    switch (request.op) {
+      case 'describe':
+        return toNotebookKernelModel(managed);
+      case 'execute_cell':
+      case 'execute_code':
+        return this.queue(managed, request.op === 'execute_cell' ? request.cell_id : null, request.code, actor);
+      case 'interrupt':
+      case 'restart':
+      case 'shutdown':
+        return this[request.op](managed, actor);
+      case 'input':
+        return this.answerInput(managed, request.value, actor);
+      case 'request':
+        return this.request(managed, request.msg_type, request.content, actor);
+    }
+  }
+
+  private async execute(notebookId: string, actor: string, request: NotebookKernelRequest): Promise<string> {
+    const startHereAndQueue = async () => this.run((await this.startHere(notebookId, actor)).managed, actor, request);
+    return (await this.onNotebookKernel(notebookId, actor, request, startHereAndQueue)) as string;
+  }
+
+  // Starts the notebook's kernel on this node unless one runs or is starting here; `started` says which.
+  private async startHere(notebookId: string, actor: string, name?: string): Promise<{ managed: ManagedKernel; started: boolean }> {
+    const running = this.ofNotebook(notebookId);
+    if (running) return { managed: await running, started: false };
+    const starting = this.launch(notebookId, actor, name);
+    this.starting.set(notebookId, starting);
+    try {
+      return { managed: await starting, started: true };
+    } finally {
+      if (this.starting.get(notebookId) === starting) this.starting.delete(notebookId);
+    }
+  }
+
+  // Queues code on a kernel: a cell's (its outputs land in the cell) or scratch code (cellId null).
+  private queue(managed: ManagedKernel, cellId: string | null, code: string, actor: string): string {
+    if (cellId === null) {
+      const execution = managed.kernel.execute(code, { storeHistory: false });
+      managed.journal.correlate(execution.msgId, { actor, cellId: null, executionId: execution.msgId });
+      void execution.done.then(() => managed.journal.forget(execution.msgId));
+      return execution.msgId;
+    }
+    // The request is sent a microtask after queueing: attributed here first, it is logged as the actor's.
+    const execution = managed.kernel.execute(code, { ...CELL_EXECUTE, metadata: { cellId } });
+    managed.journal.correlate(execution.msgId, { actor, cellId, executionId: execution.msgId });
+    managed.progress.track(execution, managed.notebookId!, cellId, () => managed.journal.forget(execution.msgId));
+    return execution.msgId;
   }
 
   private async launch(notebookId: string | null, actor: string, name?: string): Promise<ManagedKernel> {
@@ -200,8 +291,9 @@ export class KernelGateway {
       const known = Object.keys(specs.kernelspecs).join(', ') || 'none';
       throw new DomainError('UNPROCESSABLE', `no kernelspec named ${JSON.stringify(specName ?? '')} (installed: ${known})`);
     }
+    if (notebookId && !(await this.claims.claim(notebookId))) throw runsElsewhere(notebookId, 'since a moment ago: try again');
     const kernel = this.registry.create({ name: specName, spec: model.spec, startupTimeoutMs: this.options.startupTimeoutMs });
-    const journal = new KernelJournal(kernel, notebookId, this.store, this.bus, actor, this.onError);
+    const journal = new KernelJournal(kernel, notebookId, this.store, this.bus, actor, (error) => this.onError(failure('a kernel event was not recorded', error)));
     const managed: ManagedKernel = { kernel, notebookId, owner: actor, journal, progress: new ExecutionProgress(kernel, this.bus), connections: 0 };
     kernel.onLifecycle((event) => {
       if (event.state === 'died' || event.state === 'shutdown') this.forget(managed);
@@ -224,13 +316,27 @@ export class KernelGateway {
 
   private async cull(managed: ManagedKernel): Promise<void> {
     managed.journal.recordLifecycle({ state: 'culled', kernel_name: managed.kernel.name, reason: `idle for ${this.options.cullIdleMs} ms` }, 'palimpsest:culler');
-    await this.shutdown(managed, 'palimpsest:culler').catch(this.onError);
+    await this.shutdown(managed, 'palimpsest:culler').catch((error: unknown) => this.onError(failure(`culled kernel ${managed.kernel.id} did not shut down`, error)));
   }
 
   private forget(managed: ManagedKernel): void {
     this.managed.delete(managed.kernel.id);
     managed.progress.close();
+    const notebookId = managed.notebookId;
+    if (notebookId) this.claims.release(notebookId).catch((error: unknown) => this.onError(failure(`the claim on notebook ${notebookId}'s kernel was not given up`, error)));
     // The journal keeps listening until the process is gone: the last lifecycle event is still on its way.
     setImmediate(() => managed.journal.close());
   }
+}
+
+function noKernel(notebookId: string): DomainError {
+  return new DomainError('NOT_FOUND', `notebook ${notebookId} has no running kernel`);
+}
+
+function runsElsewhere(notebookId: string, detail: string): DomainError {
+  return new DomainError('CONFLICT', `the kernel of notebook ${notebookId} runs on another node, ${detail}`);
+}
+
+function failure(what: string, cause: unknown): Error {
+  return new Error(`${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
 }

@@ -1,9 +1,12 @@
-import { kernelStream, type KernelMessageEventData } from '@palimpsest/contracts';
-import type { EventStore } from '@palimpsest/event-store';
+import { kernelStream, notebookStream, type KernelMessageEventData } from '@palimpsest/contracts';
+import { readPages, type EventStore } from '@palimpsest/event-store';
 import type { OrphanReport } from './kernel.registry.js';
 import { rawMessageOf, type RawKernelMessage } from './raw-message.js';
 
 const PAGE = 2000;
+
+/** The actor of what the server records about kernels a stopped server left behind. */
+export const REAPER_ACTOR = 'palimpsest:reaper';
 
 /** Who a kernel was for, read back from the first event of its stream: its notebook and the user who started it. */
 export interface KernelOrigin {
@@ -23,20 +26,29 @@ export async function kernelOrigin(store: EventStore, kernelId: string): Promise
  */
 export async function readThread(store: EventStore, kernelId: string, parentId: string): Promise<RawKernelMessage[]> {
   const thread: RawKernelMessage[] = [];
-  for (let after = 0; ; ) {
-    const page = await store.read({ stream: kernelStream(kernelId), types: ['kernel.message'], after, limit: PAGE });
+  for await (const page of readPages(store, { stream: kernelStream(kernelId), types: ['kernel.message'] }, PAGE)) {
     for (const event of page) {
       const data = event.payload.encoding === 'json' ? (event.payload.json as KernelMessageEventData) : null;
       if (data && (data.msg_id === parentId || data.parent_msg_id === parentId)) thread.push(rawMessageOf(data));
     }
-    if (page.length < PAGE) return thread;
-    after = page[page.length - 1].position;
   }
+  return thread;
+}
+
+/** An orphan kernel as the reaper left it, with the notebook it served. */
+export interface ReapedKernel extends OrphanReport {
+  /** Read from its stream when its end was recorded; null for a standalone kernel, or one left alone (`pid_reused`). */
+  notebookId: string | null;
 }
 
 /** Appends `kernel.lifecycle` died to the stream of every orphan that was reaped (killed, or found gone). */
-export async function recordReapedOrphans(store: EventStore, reports: readonly OrphanReport[]): Promise<void> {
-  for (const report of reports.filter((r) => r.outcome !== 'pid_reused')) {
+export async function recordReapedOrphans(store: EventStore, reports: readonly OrphanReport[]): Promise<ReapedKernel[]> {
+  const reaped: ReapedKernel[] = [];
+  for (const report of reports) {
+    if (report.outcome === 'pid_reused') {
+      reaped.push({ ...report, notebookId: null });
+      continue;
+    }
     const origin = await kernelOrigin(store, report.kernel_id);
     const reason = report.outcome === 'killed' ? 'its server stopped; killed at the next boot' : 'its server stopped; found gone at the next boot';
     await store.append({
@@ -45,10 +57,33 @@ export async function recordReapedOrphans(store: EventStore, reports: readonly O
         {
           type: 'kernel.lifecycle',
           payload: { encoding: 'json', json: { state: 'died', kernel_name: report.name, reason } },
-          metadata: { actor: 'palimpsest:reaper', cell_ids: [], notebook_id: origin?.notebookId ?? null, pid: report.pid },
+          metadata: { actor: REAPER_ACTOR, cell_ids: [], notebook_id: origin?.notebookId ?? null, pid: report.pid },
         },
       ],
     });
+    reaped.push({ ...report, notebookId: origin?.notebookId ?? null });
   }
+  return reaped;
 }
 
+/**
+ * The cells of a notebook that this kernel wrote to last among kernels: the ones whose execution state is its
+ * to finish. A cell another kernel wrote to since (say, a kernel started on another node meanwhile) is not.
+ */
+export async function cellsLastWrittenBy(store: EventStore, notebookId: string, kernelId: string): Promise<string[]> {
+  const stream = notebookStream(notebookId);
+  const lastWrite = new Map<string, number>();
+  for await (const page of readPages(store, { stream, actor: `kernel:${kernelId}` })) {
+    for (const event of page) for (const cellId of event.metadata.cell_ids) lastWrite.set(cellId, event.position);
+  }
+  const cells: string[] = [];
+  for (const [cellId, position] of lastWrite) {
+    let writtenSince = false;
+    for await (const page of readPages(store, { stream, cellId, after: position })) {
+      writtenSince ||= page.some((event) => event.metadata.actor.startsWith('kernel:'));
+      if (writtenSince) break;
+    }
+    if (!writtenSince) cells.push(cellId);
+  }
+  return cells;
+}

@@ -35,3 +35,18 @@ export function toKernelModel(managed: ManagedKernel): KernelModel {
     connections: managed.connections,
   };
 }
+
+/** A notebook's kernel in the notebook endpoints: its state and the `input()` it waits for, if any. */
+export interface NotebookKernelModel {
+  id: string;
+  name: string;
+  execution_state: ExecutionState;
+  pending_input: { prompt: string; password: boolean; msg_id: string; execution_id: string | null } | null;
+}
+
+/** The notebook endpoints' model of a managed kernel. */
+export function toNotebookKernelModel({ kernel }: ManagedKernel): NotebookKernelModel {
+  const input = kernel.pendingInput;
+  const pendingInput = input && { prompt: input.prompt, password: input.password, msg_id: input.request.header.msg_id, execution_id: input.executionId };
+  return { id: kernel.id, name: kernel.name, execution_state: kernel.executionState, pending_input: pendingInput };
+}

@@ -1,17 +1,11 @@
-import { Body, Controller, Delete, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { authorize, NotebookAccess } from '@palimpsest/auth';
-import { DomainError } from '@palimpsest/contracts';
-import { KernelGateway, type ManagedKernel } from '@palimpsest/kernels';
+import { KernelGateway } from '@palimpsest/kernels';
 import type { Response } from 'express';
 import { CompleteDto, ExecuteCodeDto, HistoryDto, InputReplyDto, InspectDto, StartKernelDto } from './dto/kernels.dto.js';
 import { ExecutionRequests } from './execution-requests.js';
 import { principalOf, type PrincipalRequest } from './principal.js';
-
-/** The kernel model of the notebook endpoints: `{id, name, execution_state}`. */
-function notebookKernelBody(managed: ManagedKernel) {
-  return { kernel: { id: managed.kernel.id, name: managed.kernel.name, execution_state: managed.kernel.executionState } };
-}
 
 /** A notebook's kernel: start, execute cells and scratch code, interrupt, restart, stop, answer input, relay requests. */
 @ApiTags('kernels')
@@ -30,9 +24,17 @@ export class NotebookKernelsController {
   async start(@Param('id') id: string, @Body() body: StartKernelDto, @Req() request: PrincipalRequest, @Res({ passthrough: true }) response: Response) {
     const principal = principalOf(request);
     authorize(this.access, principal, id, 'execute');
-    const { managed, started } = await this.kernels.startForNotebook(id, principal.user, body.name);
+    const { kernel, started } = await this.kernels.startNotebookKernel(id, principal.user, body.name);
     response.status(started ? 201 : 200);
-    return notebookKernelBody(managed);
+    return { kernel };
+  }
+
+  /** The notebook's running kernel and the input() it waits for, so that a client joining late can answer it; 404 when none runs. */
+  @Get('kernel')
+  @ApiOperation({ summary: "The notebook's running kernel: state and pending input() (404 when none runs)" })
+  async describe(@Param('id') id: string, @Req() request: PrincipalRequest) {
+    authorize(this.access, principalOf(request), id, 'read');
+    return { kernel: await this.kernels.notebookKernel(id) };
   }
 
   /** Shuts the notebook's kernel down. */
@@ -77,9 +79,7 @@ export class NotebookKernelsController {
   async input(@Param('id') id: string, @Body() body: InputReplyDto, @Req() request: PrincipalRequest): Promise<void> {
     const principal = principalOf(request);
     authorize(this.access, principal, id, 'execute');
-    const managed = await this.kernels.ofNotebook(id);
-    if (!managed) throw new DomainError('CONFLICT', `notebook ${id} has no running kernel, so no input is pending`);
-    await this.kernels.answerInput(managed, body.value, principal.user);
+    await this.kernels.answerNotebookInput(id, principal.user, body.value);
   }
 
   /** Relays complete_request; answers the reply's content. */
@@ -103,19 +103,16 @@ export class NotebookKernelsController {
     return this.relay(id, request, 'history_request', { hist_access_type: 'tail', n: 10, output: false, raw: true, ...body });
   }
 
+  // The execute right is checked before anything reaches the kernel: a viewer's request sends nothing.
   private async operate(id: string, request: PrincipalRequest, operation: 'shutdown' | 'interrupt' | 'restart'): Promise<void> {
-    const managed = await this.authorized(id, request);
-    await this.kernels[operation](managed, principalOf(request).user);
+    const principal = principalOf(request);
+    authorize(this.access, principal, id, 'execute');
+    await this.kernels.operateNotebookKernel(id, principal.user, operation);
   }
 
-  private async relay(id: string, request: PrincipalRequest, msgType: string, content: Record<string, unknown>) {
-    const managed = await this.authorized(id, request);
-    return this.kernels.request(managed, msgType, content, principalOf(request).user);
-  }
-
-  // Checked before anything reaches the kernel: a viewer's request sends nothing.
-  private async authorized(id: string, request: PrincipalRequest): Promise<ManagedKernel> {
-    authorize(this.access, principalOf(request), id, 'execute');
-    return this.kernels.requireNotebookKernel(id);
+  private relay(id: string, request: PrincipalRequest, msgType: string, content: Record<string, unknown>) {
+    const principal = principalOf(request);
+    authorize(this.access, principal, id, 'execute');
+    return this.kernels.requestNotebookKernel(id, principal.user, msgType, content);
   }
 }

@@ -1,25 +1,52 @@
 import { Logger, type BeforeApplicationShutdown, type Provider } from '@nestjs/common';
 import { MessageBus } from '@palimpsest/bus';
+import { DomainError } from '@palimpsest/contracts';
 import { EventStore } from '@palimpsest/event-store';
-import { KernelGateway } from '@palimpsest/kernels';
+import { cellsLastWrittenBy, KernelGateway, PostgresKernelClaims, REAPER_ACTOR, type ReapedKernel } from '@palimpsest/kernels';
 import { ExecutionProjector, NotebookService } from '@palimpsest/notebook';
 import { join } from 'node:path';
 import { SERVER_CONFIG } from '../config/config.token.js';
 import type { ServerConfig } from '../config/server.config.js';
 
-/** The kernel gateway, its registry under `<dataDir>/kernels`; kernels orphaned by an earlier server are reaped first. */
+/**
+ * A reaped kernel never finishes what it ran: the cells it left shown as running (or queued) become idle, by
+ * the reaper; cells another kernel wrote to since are left to that kernel. A deleted notebook has nothing to
+ * settle; any other failure is logged and the server starts anyway (the cells then show running until
+ * executed again).
+ */
+async function settleCellsOf(orphan: ReapedKernel, store: EventStore, notebooks: NotebookService, logger: Logger): Promise<void> {
+  if (!orphan.notebookId) return;
+  try {
+    await notebooks.settleRunningCells(orphan.notebookId, await cellsLastWrittenBy(store, orphan.notebookId, orphan.kernel_id), REAPER_ACTOR);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'NOT_FOUND') return;
+    logger.error(`cells left running by kernel ${orphan.kernel_id} not settled: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * The kernel gateway, its registry under `<dataDir>/kernels`. Kernels orphaned by an earlier server are reaped
+ * first, and the cells they left running are settled.
+ */
 const kernelGatewayProvider: Provider = {
   provide: KernelGateway,
-  inject: [SERVER_CONFIG, EventStore, MessageBus],
-  useFactory: async (config: ServerConfig, store: EventStore, bus: MessageBus) => {
+  inject: [SERVER_CONFIG, EventStore, MessageBus, NotebookService],
+  useFactory: async (config: ServerConfig, store: EventStore, bus: MessageBus, notebooks: NotebookService) => {
     const logger = new Logger('Kernels');
     const gateway = new KernelGateway(store, bus, {
       stateDir: join(config.dataDir, 'kernels'),
       cullIdleMs: config.kernelCullIdleSeconds * 1000,
-      onError: (error) => logger.error(`kernel event not recorded: ${error instanceof Error ? error.message : String(error)}`),
+      onError: (error) => logger.error(error instanceof Error ? error.message : String(error)),
+      // Nodes sharing a PostgreSQL log run each notebook's kernel on one of them.
+      claims: config.databaseUrl
+        ? new PostgresKernelClaims(config.databaseUrl, config.databaseSchema, (notebookId, error) =>
+            logger.error(`lost the claim on notebook ${notebookId}'s kernel: another node may start one${error instanceof Error ? ` (${error.message})` : ''}`),
+          )
+        : undefined,
     });
     for (const orphan of await gateway.reapOrphans()) {
       logger.warn(`orphan kernel ${orphan.kernel_id} (pid ${orphan.pid}) of a stopped server: ${orphan.outcome}`);
+      await settleCellsOf(orphan, store, notebooks, logger);
     }
     return gateway;
   },

@@ -2,8 +2,10 @@ import type { OnModuleDestroy } from '@nestjs/common';
 import { Ack, ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
 import { NotebookAccess, TokenService, type Principal } from '@palimpsest/auth';
 import { MessageBus } from '@palimpsest/bus';
-import { DomainError, type BusTopics } from '@palimpsest/contracts';
-import { KernelGateway, rawMessageOf } from '@palimpsest/kernels';
+import { authorize } from '@palimpsest/auth';
+import { DomainError, kernelStream, type BusTopics, type KernelMessageEventData } from '@palimpsest/contracts';
+import { EventStore, type Subscription } from '@palimpsest/event-store';
+import { KernelGateway, kernelOrigin, rawMessageOf, type ManagedKernel } from '@palimpsest/kernels';
 import type { Namespace, Socket } from 'socket.io';
 import { ExecutionRequests, MAX_CODE_LENGTH } from '../api/execution-requests.js';
 import { authorizeKernel } from '../api/kernels.access.js';
@@ -51,15 +53,23 @@ function parseExecute(body: unknown): ExecuteRequest {
   return { notebookId: raw.notebook_id, code: raw.code };
 }
 
+/** A notebook's kernel that runs on another node, followed here through its events in the shared log. */
+interface FollowedKernel {
+  tail: Subscription;
+  sockets: number;
+}
+
 /**
  * Socket.IO `/kernels`: the raw message stream of a kernel, filtered by channel and msg_type, and
  * its execution state on `status` whatever the filters say. Messages come from the bus as they pass
- * (the live tap); the durable, resumable view of the same messages is `/events`. `execute` queues a
- * cell or scratch code like the REST endpoints, without an HTTP round trip per request.
+ * (the live tap); the durable, resumable view of the same messages is `/events`. A notebook's kernel
+ * running on another node is followed through its events as they are committed to the shared log.
+ * `execute` queues a cell or scratch code like the REST endpoints, without an HTTP round trip per request.
  */
 @WebSocketGateway({ namespace: '/kernels', cors: { origin: true } })
 export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnModuleDestroy {
   private readonly subscribers = new Map<string, Set<KernelSubscription>>();
+  private readonly followed = new Map<string, FollowedKernel>();
   private readonly offBus: Array<() => void>;
 
   constructor(
@@ -67,6 +77,7 @@ export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnMod
     private readonly access: NotebookAccess,
     private readonly tokens: TokenService,
     private readonly executions: ExecutionRequests,
+    private readonly store: EventStore,
     bus: MessageBus,
   ) {
     this.offBus = [bus.subscribe('kernel.message', (payload) => this.relay(payload)), bus.subscribe('kernel.status', (payload) => this.status(payload))];
@@ -83,20 +94,21 @@ export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnMod
 
   /** Subscribes to a running kernel (read right on its notebook, or its starter for a standalone one); acks, then sends its status. */
   @SubscribeMessage('subscribe')
-  subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack: (response: AckBody) => void): void {
+  async subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack: (response: AckBody) => void): Promise<void> {
     const data = socket.data as KernelsSocketData;
     try {
       const { kernelId, channels, msgTypes } = parseSubscribe(body);
-      const managed = this.kernels.get(kernelId);
-      authorizeKernel(this.access, data.principal, managed, 'read');
+      const here = this.kernels.list().find((managed) => managed.kernel.id === kernelId);
+      const { executionState, disconnect } = here ? this.attach(data.principal, here) : await this.follow(data.principal, kernelId);
+      if (!socket.connected) return disconnect();
       this.remove(data, kernelId);
-      const subscription: KernelSubscription = { socket, channels, msgTypes, disconnect: this.kernels.connect(managed) };
+      const subscription: KernelSubscription = { socket, channels, msgTypes, disconnect };
       data.subscriptions.set(kernelId, subscription);
       let set = this.subscribers.get(kernelId);
       if (!set) this.subscribers.set(kernelId, (set = new Set()));
       set.add(subscription);
-      ack({ ok: true, execution_state: managed.kernel.executionState });
-      socket.emit('status', { kernel_id: kernelId, execution_state: managed.kernel.executionState });
+      ack({ ok: true, execution_state: executionState });
+      socket.emit('status', { kernel_id: kernelId, execution_state: executionState });
     } catch (error) {
       ack(ackError(error));
     }
@@ -134,6 +146,51 @@ export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnMod
 
   onModuleDestroy(): void {
     for (const off of this.offBus) off();
+    for (const { tail } of this.followed.values()) tail.close();
+    this.followed.clear();
+  }
+
+  // A kernel of this node: its messages come from the bus as they pass; it counts the subscriber as a connection.
+  private attach(principal: Principal, managed: ManagedKernel): { executionState: string; disconnect: () => void } {
+    authorizeKernel(this.access, principal, managed, 'read');
+    return { executionState: managed.kernel.executionState, disconnect: this.kernels.connect(managed) };
+  }
+
+  // A notebook's kernel on another node: found through the log and the node that runs it, then followed in the log.
+  private async follow(principal: Principal, kernelId: string): Promise<{ executionState: string; disconnect: () => void }> {
+    const notRunning = new DomainError('NOT_FOUND', `no running kernel ${kernelId}`);
+    const origin = await kernelOrigin(this.store, kernelId);
+    if (!origin?.notebookId) throw notRunning;
+    authorize(this.access, principal, origin.notebookId, 'read');
+    const running = await this.kernels.notebookKernel(origin.notebookId).catch(() => null);
+    if (running?.id !== kernelId) throw notRunning;
+    const after = await this.store.headPosition();
+    // From here on nothing awaits: concurrent subscribers share one tail.
+    let followed = this.followed.get(kernelId);
+    if (!followed) {
+      const notebookId = origin.notebookId;
+      const tail = this.store.subscribe(
+        { stream: kernelStream(kernelId), types: ['kernel.message'], after },
+        {
+          onEvents: (events) => {
+            for (const event of events) if (event.payload.encoding === 'json') this.relay({ kernel_id: kernelId, notebook_id: notebookId, data: event.payload.json as KernelMessageEventData });
+          },
+        },
+      );
+      this.followed.set(kernelId, (followed = { tail, sockets: 0 }));
+    }
+    followed.sockets += 1;
+    let attached = true;
+    return {
+      executionState: running.execution_state,
+      disconnect: () => {
+        if (!attached) return;
+        attached = false;
+        if (--followed.sockets > 0) return;
+        followed.tail.close();
+        this.followed.delete(kernelId);
+      },
+    };
   }
 
   private relay({ kernel_id, data }: BusTopics['kernel.message']): void {

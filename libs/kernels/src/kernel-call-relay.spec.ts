@@ -1,0 +1,26 @@
+import { InMemoryMessageBus } from '@palimpsest/bus';
+import { DomainError } from '@palimpsest/contracts';
+import { describe, expect, it } from 'vitest';
+import { KernelCallRelay } from './kernel-call-relay.js';
+
+// Two relays on one in-process bus stand for two nodes on a shared bus (the real one, Redis, is in test/e2e/multi-node).
+describe(KernelCallRelay.name, () => {
+  const nodes = (serve: ConstructorParameters<typeof KernelCallRelay>[1]) => {
+    const bus = new InMemoryMessageBus();
+    return { asking: new KernelCallRelay(bus, () => null, { otherMs: 50 }), running: new KernelCallRelay(bus, serve) };
+  };
+
+  it('answers with the result of the node that runs the kernel, for that notebook only', async () => {
+    const { asking, running } = nodes((call) => (call.notebook_id === 'nb' ? Promise.resolve({ by: call.actor, op: call.request.op }) : null));
+    await expect(asking.call('nb', 'alice', { op: 'describe' })).resolves.toEqual({ by: 'alice', op: 'describe' });
+    await expect(asking.call('other', 'alice', { op: 'describe' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    running.close();
+    await expect(asking.call('nb', 'alice', { op: 'describe' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it("passes the running node's contract error on, and reports any other failure as INTERNAL", async () => {
+    const { asking } = nodes((call) => Promise.reject(call.request.op === 'input' ? new DomainError('CONFLICT', 'not waiting for input') : new Error('boom')));
+    await expect(asking.call('nb', 'alice', { op: 'input', value: 'x' })).rejects.toMatchObject({ code: 'CONFLICT', message: 'not waiting for input' });
+    await expect(asking.call('nb', 'alice', { op: 'interrupt' })).rejects.toMatchObject({ code: 'INTERNAL', message: 'boom' });
+  });
+});

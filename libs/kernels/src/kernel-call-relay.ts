@@ -1,0 +1,77 @@
+import type { MessageBus } from '@palimpsest/bus';
+import { DomainError, type KernelCall, type KernelCallReply, type NotebookKernelRequest } from '@palimpsest/contracts';
+import { randomUUID } from 'node:crypto';
+
+/** Runs a call on this node's kernel of the notebook, or answers null when this node does not run it. */
+export type KernelCallServer = (call: KernelCall) => Promise<unknown> | null;
+
+/** How long a call waits for the node that runs the kernel: long enough for that node's own limits. */
+export interface KernelCallTimeouts {
+  /** Restart and shutdown (a kernel's startup and shutdown grace); 75 s by default. */
+  lifecycleMs?: number;
+  /** Everything else; 15 s by default. */
+  otherMs?: number;
+}
+
+/**
+ * Requests for a notebook's kernel across nodes, over the bus: `call` publishes a `kernel.call` to every
+ * node and resolves with the reply of the node that runs the kernel; every node answers the calls for
+ * the kernels it runs. Needs a bus that spans nodes; on one node there is nobody else to ask.
+ */
+export class KernelCallRelay {
+  private readonly waiting = new Map<string, (reply: KernelCallReply) => void>();
+  private readonly unsubscribe: Array<() => void>;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly serve: KernelCallServer,
+    private readonly timeouts: KernelCallTimeouts = {},
+  ) {
+    this.unsubscribe = [
+      bus.subscribe('kernel.call', (call) => this.answer(call)),
+      bus.subscribe('kernel.call.reply', (reply) => this.waiting.get(reply.call_id)?.(reply)),
+    ];
+  }
+
+  /** Whether calls can reach other nodes at all. */
+  get reachesOtherNodes(): boolean {
+    return this.bus.spansNodes;
+  }
+
+  /** Asks the node that runs the notebook's kernel; rejects with its error, or UNAVAILABLE when no node answers in time. */
+  call(notebookId: string, actor: string, request: NotebookKernelRequest): Promise<unknown> {
+    const callId = randomUUID();
+    const timeoutMs = request.op === 'restart' || request.op === 'shutdown' ? (this.timeouts.lifecycleMs ?? 75_000) : (this.timeouts.otherMs ?? 15_000);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(callId);
+        reject(new DomainError('UNAVAILABLE', `the node that runs the kernel of notebook ${notebookId} did not answer within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.waiting.set(callId, (reply) => {
+        clearTimeout(timer);
+        this.waiting.delete(callId);
+        if (reply.ok) resolve(reply.result);
+        else reject(new DomainError(reply.error.code, reply.error.message));
+      });
+      this.bus.publish('kernel.call', { call_id: callId, notebook_id: notebookId, actor, request });
+    });
+  }
+
+  /** Stops answering and waiting. */
+  close(): void {
+    for (const off of this.unsubscribe) off();
+    this.waiting.clear();
+  }
+
+  private answer(call: KernelCall): void {
+    const running = this.serve(call);
+    if (!running) return;
+    running.then(
+      (result) => this.bus.publish('kernel.call.reply', { call_id: call.call_id, ok: true, result: result ?? null }),
+      (error: unknown) => {
+        const failure = error instanceof DomainError ? { code: error.code, message: error.message } : { code: 'INTERNAL' as const, message: error instanceof Error ? error.message : String(error) };
+        this.bus.publish('kernel.call.reply', { call_id: call.call_id, ok: false, error: failure });
+      },
+    );
+  }
+}
