@@ -14,7 +14,7 @@ interface Progress {
 }
 
 /** Recorded time the scripted session spans, in ms: replayed at x10 it takes a tenth of it. */
-const SESSION_SPAN_MS = 2000;
+const SESSION_SPAN_MS = 4000;
 
 describe('session replay over Socket.IO /replay', () => {
   let server: TestServer;
