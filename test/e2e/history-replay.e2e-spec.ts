@@ -62,7 +62,13 @@ describe('session replay over Socket.IO /replay', () => {
     let n = 0;
     while (Date.now() - firstAt < SESSION_SPAN_MS) await edit(n++);
     await edit(n);
-    recorded = (await api().get(`/api/notebooks/${notebookId}/events?limit=1000`).set(as(alice)).expect(200)).body.events;
+    // Every event, page by page: how many edits fit in the span depends on the machine.
+    recorded = [];
+    for (let after: number | null = 0; after !== null; ) {
+      const page = (await api().get(`/api/notebooks/${notebookId}/events?after=${after}&limit=1000`).set(as(alice)).expect(200)).body as { events: ApiEvent[]; next: number | null };
+      recorded.push(...page.events);
+      after = page.next;
+    }
   });
 
   afterAll(async () => {
