@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { notebookStream } from '@palimpsest/contracts';
 import { kernelClaimKeys } from '@palimpsest/kernels';
 import { Client } from 'pg';
 import { io, type Socket } from 'socket.io-client';
@@ -85,7 +86,7 @@ describe.skipIf(!databaseUrl)('two server processes on one PostgreSQL log', () =
     const client = new Client({ connectionString: databaseUrl });
     await client.connect();
     try {
-      const keys = kernelClaimKeys(schema, notebookId);
+      const keys = kernelClaimKeys(schema, notebookStream(notebookId));
       await client.query('SELECT pg_advisory_lock($1, $2)', keys);
       await client.query('SELECT pg_advisory_unlock($1, $2)', keys);
     } finally {
@@ -135,7 +136,39 @@ describe.skipIf(!databaseUrl)('two server processes on one PostgreSQL log', () =
     await request(nodeB.url).get(onB('/kernel')).set(auth).expect(404);
   });
 
-  it("refuses, on a node with no bus to the others, a notebook's kernel that runs elsewhere (409, nothing started); a dead node's claim is freed", async () => {
+  it.skipIf(!process.env.REDIS_URL)("serves a standalone kernel from every node by its id (Jupyter Server's /api/kernels/:id), to its starter only", async () => {
+    const signIn = async (user: string) => (await request(nodeA.url).post('/api/auth/token').send({ secret: TEST_SECRET, user }).expect(200)).body.access_token as string;
+    const token = await signIn('alice');
+    const auth = { authorization: `Bearer ${token}` };
+    const kernelId = (await request(nodeA.url).post('/api/kernels').set(auth).send({ name: 'python3' }).expect(201)).body.id as string;
+    const onB = `/api/kernels/${kernelId}`;
+
+    expect((await request(nodeB.url).get(onB).set(auth).expect(200)).body).toMatchObject({ id: kernelId, name: 'python3', execution_state: 'idle' });
+    const bob = { authorization: `Bearer ${await signIn('bob')}` };
+    expect((await request(nodeB.url).get(onB).set(bob).expect(403)).body).toMatchObject({ error: 'FORBIDDEN' });
+    await request(nodeB.url).post(`${onB}/interrupt`).set(bob).send({}).expect(403);
+
+    // Node B follows the kernel's raw stream in the shared log: the restart's kernel_info exchange reaches its subscriber.
+    const kernels = await connectSocket(nodeB.url, '/kernels', token);
+    try {
+      expect(await kernels.emitWithAck('subscribe', { kernel_id: kernelId, msg_types: ['kernel_info_reply'] })).toEqual({ ok: true, execution_state: 'idle' });
+      const infoReplies = recordOn<{ header: { msg_type: string } }>(kernels, 'message');
+      await request(nodeB.url).post(`${onB}/interrupt`).set(auth).send({}).expect(204);
+      expect((await request(nodeB.url).post(`${onB}/restart`).set(auth).send({}).expect(200)).body).toMatchObject({ id: kernelId, name: 'python3' });
+      expect((await infoReplies()).header.msg_type).toBe('kernel_info_reply');
+    } finally {
+      kernels.disconnect();
+    }
+    expect(processesMentioning(dirs[1])).toEqual([]);
+    expect(processesMentioning(dirs[0]).length).toBeGreaterThan(0);
+
+    await request(nodeB.url).delete(onB).set(auth).expect(204);
+    await request(nodeA.url).get(onB).set(auth).expect(404);
+    expect((await request(nodeB.url).get(onB).set(auth).expect(404)).body).toMatchObject({ error: 'NOT_FOUND' });
+    await request(nodeB.url).get('/api/kernels/00000000-0000-4000-8000-000000000000').set(auth).expect(404);
+  });
+
+  it("refuses, on a node with no bus to the others, a kernel that runs elsewhere (409, nothing started); a dead node's claim is freed", async () => {
     const { auth, id } = await notebookOnBothNodes('claimed.ipynb', '1 + 1');
     const isolatedDir = mkdtempSync(join(tmpdir(), 'palimpsest-node-c-'));
     dirs.push(isolatedDir);
@@ -144,17 +177,20 @@ describe.skipIf(!databaseUrl)('two server processes on one PostgreSQL log', () =
       while ((await request(isolated.url).get(`/api/notebooks/${id}`).set(auth)).status !== 200);
       const startOn = (node: ChildServer) => request(node.url).post(`/api/notebooks/${id}/kernel`).set(auth).send({ name: 'python3' });
       await startOn(nodeA).expect(201);
+      const standalone = (await request(nodeA.url).post('/api/kernels').set(auth).send({ name: 'python3' }).expect(201)).body.id as string;
       const refusals = [
         await startOn(isolated),
         await request(isolated.url).post(`/api/notebooks/${id}/execute`).set(auth).send({ code: '1' }),
         await request(isolated.url).post(`/api/notebooks/${id}/kernel/interrupt`).set(auth).send({}),
         await request(isolated.url).get(`/api/notebooks/${id}/kernel`).set(auth),
+        await request(isolated.url).get(`/api/kernels/${standalone}`).set(auth),
       ];
       for (const refused of refusals) {
         expect(refused.status).toBe(409);
         expect(refused.body).toMatchObject({ error: 'CONFLICT', message: expect.stringMatching(/runs on another node/) });
       }
       expect(processesMentioning(isolatedDir)).toEqual([]);
+      await request(nodeA.url).delete(`/api/kernels/${standalone}`).set(auth).expect(204);
 
       // Stopped on A, the kernel may start on the isolated node; that node then dies with its claim.
       await request(nodeA.url).delete(`/api/notebooks/${id}/kernel`).set(auth).expect(204);

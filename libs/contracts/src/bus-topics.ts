@@ -17,7 +17,7 @@ export interface BusTopics {
   'kernel.message': { kernel_id: string; notebook_id: string | null; data: KernelMessageEventData };
   /** A cell execution progressed: its outputs (nbformat) and count so far; the notebook projects it into the cell. */
   'kernel.execution': KernelExecutionProgress;
-  /** A node asks the node that runs a notebook's kernel to act on it (the caller has authorized the actor). */
+  /** A node asks the node that runs a kernel to act on it (the caller has authorized the actor). */
   'kernel.call': KernelCall;
   /** The answer to a `kernel.call`, for the node that asked. */
   'kernel.call.reply': KernelCallReply;
@@ -32,13 +32,14 @@ export type NotebookKernelRequest =
   | { op: 'input'; value: string }
   | { op: 'request'; msg_type: string; content: Record<string, unknown> };
 
-/** A request for a notebook's kernel, sent to every node; the one that runs the kernel answers. */
-export interface KernelCall {
-  call_id: string;
-  notebook_id: string;
-  actor: string;
-  request: NotebookKernelRequest;
-}
+/** What one node can ask of a kernel, named by its id, that runs on another (Jupyter Server's `/api/kernels/:id`). */
+export type KernelByIdRequest = { op: 'model' } | { op: 'interrupt' | 'restart' | 'shutdown' };
+
+/** Which kernel a `kernel.call` is for, with what may be asked of it: a notebook's kernel, or any kernel by its id. */
+export type KernelCallTarget = { notebook_id: string; request: NotebookKernelRequest } | { kernel_id: string; request: KernelByIdRequest };
+
+/** A request for a kernel, sent to every node; the one that runs the kernel answers. */
+export type KernelCall = { call_id: string; actor: string } & KernelCallTarget;
 
 /** The outcome of a `kernel.call`: the operation's JSON result, or the contract error it failed with. */
 export type KernelCallReply = { call_id: string; ok: true; result: unknown } | { call_id: string; ok: false; error: { code: ErrorCode; message: string } };

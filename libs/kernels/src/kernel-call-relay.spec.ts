@@ -11,16 +11,23 @@ describe(KernelCallRelay.name, () => {
   };
 
   it('answers with the result of the node that runs the kernel, for that notebook only', async () => {
-    const { asking, running } = nodes((call) => (call.notebook_id === 'nb' ? Promise.resolve({ by: call.actor, op: call.request.op }) : null));
-    await expect(asking.call('nb', 'alice', { op: 'describe' })).resolves.toEqual({ by: 'alice', op: 'describe' });
-    await expect(asking.call('other', 'alice', { op: 'describe' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    const { asking, running } = nodes((call) => ('notebook_id' in call && call.notebook_id === 'nb' ? Promise.resolve({ by: call.actor, op: call.request.op }) : null));
+    await expect(asking.call('alice', { notebook_id: 'nb', request: { op: 'describe' } })).resolves.toEqual({ by: 'alice', op: 'describe' });
+    await expect(asking.call('alice', { notebook_id: 'other', request: { op: 'describe' } })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('notebook other') });
     running.close();
-    await expect(asking.call('nb', 'alice', { op: 'describe' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(asking.call('alice', { notebook_id: 'nb', request: { op: 'describe' } })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it('reaches a kernel named by its id, and that kernel only', async () => {
+    const { asking } = nodes((call) => ('kernel_id' in call && call.kernel_id === 'k1' ? Promise.resolve({ id: call.kernel_id, op: call.request.op }) : null));
+    await expect(asking.call('alice', { kernel_id: 'k1', request: { op: 'model' } })).resolves.toEqual({ id: 'k1', op: 'model' });
+    await expect(asking.call('alice', { kernel_id: 'k2', request: { op: 'model' } })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('kernel k2') });
+    await expect(asking.call('alice', { notebook_id: 'k1', request: { op: 'describe' } })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 
   it("passes the running node's contract error on, and reports any other failure as INTERNAL", async () => {
     const { asking } = nodes((call) => Promise.reject(call.request.op === 'input' ? new DomainError('CONFLICT', 'not waiting for input') : new Error('boom')));
-    await expect(asking.call('nb', 'alice', { op: 'input', value: 'x' })).rejects.toMatchObject({ code: 'CONFLICT', message: 'not waiting for input' });
-    await expect(asking.call('nb', 'alice', { op: 'interrupt' })).rejects.toMatchObject({ code: 'INTERNAL', message: 'boom' });
+    await expect(asking.call('alice', { notebook_id: 'nb', request: { op: 'input', value: 'x' } })).rejects.toMatchObject({ code: 'CONFLICT', message: 'not waiting for input' });
+    await expect(asking.call('alice', { notebook_id: 'nb', request: { op: 'interrupt' } })).rejects.toMatchObject({ code: 'INTERNAL', message: 'boom' });
   });
 });

@@ -1,8 +1,8 @@
 import type { MessageBus } from '@palimpsest/bus';
-import { DomainError, type KernelCall, type KernelCallReply, type NotebookKernelRequest } from '@palimpsest/contracts';
+import { DomainError, type KernelCall, type KernelCallReply, type KernelCallTarget } from '@palimpsest/contracts';
 import { randomUUID } from 'node:crypto';
 
-/** Runs a call on this node's kernel of the notebook, or answers null when this node does not run it. */
+/** Runs a call on the kernel it names when this node runs it, or answers null when it does not. */
 export type KernelCallServer = (call: KernelCall) => Promise<unknown> | null;
 
 /** How long a call waits for the node that runs the kernel: long enough for that node's own limits. */
@@ -14,9 +14,9 @@ export interface KernelCallTimeouts {
 }
 
 /**
- * Requests for a notebook's kernel across nodes, over the bus: `call` publishes a `kernel.call` to every
- * node and resolves with the reply of the node that runs the kernel; every node answers the calls for
- * the kernels it runs. Needs a bus that spans nodes; on one node there is nobody else to ask.
+ * Requests for a kernel across nodes, over the bus: `call` publishes a `kernel.call` to every node and
+ * resolves with the reply of the node that runs the kernel (a notebook's, or one named by its id); every
+ * node answers the calls for the kernels it runs. Needs a bus that spans nodes; on one node there is nobody else to ask.
  */
 export class KernelCallRelay {
   private readonly waiting = new Map<string, (reply: KernelCallReply) => void>();
@@ -38,14 +38,16 @@ export class KernelCallRelay {
     return this.bus.spansNodes;
   }
 
-  /** Asks the node that runs the notebook's kernel; rejects with its error, or UNAVAILABLE when no node answers in time. */
-  call(notebookId: string, actor: string, request: NotebookKernelRequest): Promise<unknown> {
+  /** Asks the node that runs the kernel; rejects with its error, or UNAVAILABLE when no node answers in time. */
+  call(actor: string, target: KernelCallTarget): Promise<unknown> {
     const callId = randomUUID();
-    const timeoutMs = request.op === 'restart' || request.op === 'shutdown' ? (this.timeouts.lifecycleMs ?? 75_000) : (this.timeouts.otherMs ?? 15_000);
+    const { op } = target.request;
+    const timeoutMs = op === 'restart' || op === 'shutdown' ? (this.timeouts.lifecycleMs ?? 75_000) : (this.timeouts.otherMs ?? 15_000);
+    const kernel = 'notebook_id' in target ? `the kernel of notebook ${target.notebook_id}` : `kernel ${target.kernel_id}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(callId);
-        reject(new DomainError('UNAVAILABLE', `the node that runs the kernel of notebook ${notebookId} did not answer within ${timeoutMs / 1000} s`));
+        reject(new DomainError('UNAVAILABLE', `the node that runs ${kernel} did not answer within ${timeoutMs / 1000} s`));
       }, timeoutMs);
       this.waiting.set(callId, (reply) => {
         clearTimeout(timer);
@@ -53,7 +55,7 @@ export class KernelCallRelay {
         if (reply.ok) resolve(reply.result);
         else reject(new DomainError(reply.error.code, reply.error.message));
       });
-      this.bus.publish('kernel.call', { call_id: callId, notebook_id: notebookId, actor, request });
+      this.bus.publish('kernel.call', { call_id: callId, actor, ...target });
     });
   }
 

@@ -2,17 +2,18 @@ import { createHash } from 'node:crypto';
 import { Client } from 'pg';
 
 /**
- * Which node runs a notebook's kernel. A gateway keeps one kernel per notebook among its own; with several
- * nodes on one database, a notebook's kernel must also run on one node only, or two kernels would write
- * into the same cells.
+ * Which node runs a kernel. A claim's subject is a stream name: `notebook:<id>` for a notebook's kernel (a
+ * gateway keeps one kernel per notebook among its own; with several nodes on one database it must also run
+ * on one node only, or two kernels would write into the same cells) and `kernel:<id>` for every kernel, so
+ * that any node can tell whether a live node runs a kernel it is asked about by id.
  */
 export abstract class KernelClaims {
-  /** Claims the notebook's kernel for this node; false when another node holds it. */
-  abstract claim(notebookId: string): Promise<boolean>;
+  /** Claims the subject for this node; false when another node holds it. */
+  abstract claim(subject: string): Promise<boolean>;
   /** Gives up this node's claim (its kernel stopped); a claim it does not hold is ignored. */
-  abstract release(notebookId: string): Promise<void>;
-  /** True when another node holds the notebook's kernel. */
-  abstract heldElsewhere(notebookId: string): Promise<boolean>;
+  abstract release(subject: string): Promise<void>;
+  /** True when another node holds the subject. */
+  abstract heldElsewhere(subject: string): Promise<boolean>;
   /** Gives up every claim. */
   abstract close(): Promise<void>;
 }
@@ -40,11 +41,12 @@ export class SingleNodeClaims extends KernelClaims {
 const LOCK_NAMESPACE = 0x506c4b6e;
 
 /**
- * The two keys of the advisory lock that claims a notebook's kernel: in `pg_locks` (`locktype` advisory,
- * `objsubid` 2) `classid` is the first and `objid` the second, read as unsigned; its `pid` is the holder.
+ * The two keys of the advisory lock that claims a subject (`notebook:<id>`, `kernel:<id>`): in `pg_locks`
+ * (`locktype` advisory, `objsubid` 2) `classid` is the first and `objid` the second, read as unsigned; its
+ * `pid` is the holder.
  */
-export function kernelClaimKeys(schema: string, notebookId: string): [number, number] {
-  return [LOCK_NAMESPACE, createHash('sha256').update(`${schema}/${notebookId}`).digest().readInt32BE(0)];
+export function kernelClaimKeys(schema: string, subject: string): [number, number] {
+  return [LOCK_NAMESPACE, createHash('sha256').update(`${schema}/${subject}`).digest().readInt32BE(0)];
 }
 
 /** The `application_name` of a node's claims connection in `pg_stat_activity`. */
@@ -55,7 +57,7 @@ export function claimsConnectionName(schema: string): string {
 /**
  * Claims as PostgreSQL session-level advisory locks, held on one connection of this node for as long as the
  * kernel runs. A node that dies loses its connection, and the database frees its claims at once: no lease
- * to expire, no clock. Claims are keyed by schema and notebook id, so deployments sharing a database do not
+ * to expire, no clock. Claims are keyed by schema and subject, so deployments sharing a database do not
  * meet. Should the connection drop while the node lives, a new one takes the claims again at once; a claim
  * it cannot take back (another node took it meanwhile, or the database is away) is reported to `onLost`.
  */
@@ -70,32 +72,32 @@ export class PostgresKernelClaims extends KernelClaims {
   constructor(
     private readonly databaseUrl: string,
     private readonly schema: string,
-    private readonly onLost: (notebookId: string, error?: unknown) => void,
+    private readonly onLost: (subject: string, error?: unknown) => void,
   ) {
     super();
   }
 
-  claim(notebookId: string): Promise<boolean> {
+  claim(subject: string): Promise<boolean> {
     return this.serialize(async () => {
-      if (this.claimed.has(notebookId)) return true;
-      if (!(await this.tryLock(await this.connection(), notebookId))) return false;
-      this.claimed.add(notebookId);
+      if (this.claimed.has(subject)) return true;
+      if (!(await this.tryLock(await this.connection(), subject))) return false;
+      this.claimed.add(subject);
       return true;
     });
   }
 
-  release(notebookId: string): Promise<void> {
+  release(subject: string): Promise<void> {
     return this.serialize(async () => {
-      if (this.claimed.delete(notebookId)) await this.unlock(await this.connection(), notebookId);
+      if (this.claimed.delete(subject)) await this.unlock(await this.connection(), subject);
     });
   }
 
-  heldElsewhere(notebookId: string): Promise<boolean> {
+  heldElsewhere(subject: string): Promise<boolean> {
     return this.serialize(async () => {
-      if (this.claimed.has(notebookId)) return false;
+      if (this.claimed.has(subject)) return false;
       const client = await this.connection();
-      if (!(await this.tryLock(client, notebookId))) return true;
-      await this.unlock(client, notebookId);
+      if (!(await this.tryLock(client, subject))) return true;
+      await this.unlock(client, subject);
       return false;
     });
   }
@@ -116,23 +118,23 @@ export class PostgresKernelClaims extends KernelClaims {
     return run;
   }
 
-  private async tryLock(client: Client, notebookId: string): Promise<boolean> {
-    const result = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', this.keys(notebookId));
+  private async tryLock(client: Client, subject: string): Promise<boolean> {
+    const result = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', this.keys(subject));
     return result.rows[0].locked;
   }
 
-  private async unlock(client: Client, notebookId: string): Promise<void> {
-    await client.query('SELECT pg_advisory_unlock($1, $2)', this.keys(notebookId));
+  private async unlock(client: Client, subject: string): Promise<void> {
+    await client.query('SELECT pg_advisory_unlock($1, $2)', this.keys(subject));
   }
 
   // A claim this node no longer holds: forgotten (a later claim asks the database again) and reported.
-  private lost(notebookId: string, error?: unknown): void {
-    this.claimed.delete(notebookId);
-    this.onLost(notebookId, error);
+  private lost(subject: string, error?: unknown): void {
+    this.claimed.delete(subject);
+    this.onLost(subject, error);
   }
 
-  private keys(notebookId: string): [number, number] {
-    return kernelClaimKeys(this.schema, notebookId);
+  private keys(subject: string): [number, number] {
+    return kernelClaimKeys(this.schema, subject);
   }
 
   private connection(): Promise<Client> {
@@ -149,12 +151,12 @@ export class PostgresKernelClaims extends KernelClaims {
       this.live = null;
       if (this.closing) return;
       void this.connection().catch((reconnect: unknown) => {
-        for (const notebookId of [...this.claimed]) this.lost(notebookId, reconnect ?? error);
+        for (const subject of [...this.claimed]) this.lost(subject, reconnect ?? error);
       });
     });
     await client.connect();
-    for (const notebookId of [...this.claimed]) {
-      if (!(await this.tryLock(client, notebookId))) this.lost(notebookId);
+    for (const subject of [...this.claimed]) {
+      if (!(await this.tryLock(client, subject))) this.lost(subject);
     }
     this.live = client;
     return client;

@@ -1,4 +1,4 @@
-import { DomainError, type KernelCall, type NotebookKernelRequest } from '@palimpsest/contracts';
+import { DomainError, kernelStream, notebookStream, type KernelByIdRequest, type KernelCall, type KernelCallTarget, type NotebookKernelRequest } from '@palimpsest/contracts';
 import type { MessageBus } from '@palimpsest/bus';
 import type { EventStore } from '@palimpsest/event-store';
 import { join } from 'node:path';
@@ -7,11 +7,11 @@ import { KernelCallRelay, type KernelCallTimeouts } from './kernel-call-relay.js
 import { KernelCuller } from './kernel-culler.js';
 import { KernelJournal, type Correlation } from './kernel-journal.js';
 import { SingleNodeClaims, type KernelClaims } from './kernel-claims.js';
-import { recordReapedOrphans, type ReapedKernel } from './kernel-thread.js';
+import { kernelOrigin, recordReapedOrphans, type ReapedKernel } from './kernel-thread.js';
 import { KernelRegistry, reapOrphans } from './kernel.registry.js';
 import { discoverKernelSpecs, type KernelSpecSearchOptions } from './kernelspec.discovery.js';
 import type { KernelSpecsModel } from './kernelspec.types.js';
-import { toNotebookKernelModel, type ManagedKernel, type NotebookKernelModel } from './managed-kernel.js';
+import { toKernelModel, toNotebookKernelModel, type KernelModel, type ManagedKernel, type NotebookKernelModel } from './managed-kernel.js';
 import { parentMsgId } from './message.factory.js';
 
 /** How the gateway runs kernels; every optional field has a documented default. */
@@ -30,7 +30,7 @@ export interface KernelGatewayOptions {
   onError?: (error: unknown) => void;
   /** Keeps a notebook's kernel on one node when several share the store; this node alone by default. */
   claims?: KernelClaims;
-  /** How long a request forwarded to the node that runs a notebook's kernel waits for its answer. */
+  /** How long a request forwarded to the node that runs a kernel waits for its answer. */
   callTimeouts?: KernelCallTimeouts;
 }
 
@@ -41,8 +41,8 @@ const CELL_EXECUTE = { storeHistory: true, allowStdin: true, stopOnError: true }
  * Runs Jupyter kernels for notebooks (one per notebook) and standalone ones, records every message
  * and lifecycle change in `kernel:<id>` and publishes execution progress on the bus, where the
  * notebook picks it up. Transports (REST, Socket.IO) call it; it knows nothing of notebooks' content.
- * A notebook's kernel can be used from any node: requests for one that runs on another node are
- * forwarded to it over the bus.
+ * Any kernel can be used from any node: requests for one that runs on another node (a notebook's, or one
+ * named by its id) are forwarded to it over the bus.
  */
 export class KernelGateway {
   private readonly registry: KernelRegistry;
@@ -92,6 +92,24 @@ export class KernelGateway {
     return (await this.onNotebookKernel(notebookId, '', { op: 'describe' }, () => Promise.reject(noKernel(notebookId)))) as NotebookKernelModel;
   }
 
+  /** A kernel's Jupyter Server model, wherever it runs; NOT_FOUND when it runs nowhere. */
+  async kernelModel(kernelId: string): Promise<KernelModel> {
+    return (await this.onKernel(kernelId, '', { op: 'model' })) as KernelModel;
+  }
+
+  /** Interrupts, restarts or shuts down a kernel named by its id, wherever it runs; NOT_FOUND when it runs nowhere. */
+  async operateKernel(kernelId: string, actor: string, op: 'interrupt' | 'restart' | 'shutdown'): Promise<void> {
+    await this.onKernel(kernelId, actor, { op });
+  }
+
+  /** Whose a kernel is (its notebook, or the user who started it), read from this node or the log; null for an unknown id. */
+  async kernelOwnership(kernelId: string): Promise<{ notebookId: string | null; owner: string } | null> {
+    const here = this.managed.get(kernelId);
+    if (here) return here;
+    const origin = await kernelOrigin(this.store, kernelId);
+    return origin && { notebookId: origin.notebookId, owner: origin.startedBy };
+  }
+
   /** Starts the notebook's kernel here (the default kernelspec when no name is given) unless it runs, here or elsewhere; `started` says which. */
   async startNotebookKernel(notebookId: string, actor: string, name?: string): Promise<{ kernel: NotebookKernelModel; started: boolean }> {
     let started = false;
@@ -131,9 +149,14 @@ export class KernelGateway {
     return this.execute(notebookId, actor, { op: 'execute_code', code });
   }
 
-  /** Starts a kernel that belongs to no notebook (Jupyter Server's `POST /api/kernels`). */
-  startStandalone(actor: string, name?: string): Promise<ManagedKernel> {
-    return this.launch(null, actor, name);
+  /**
+   * Starts a kernel that belongs to no notebook (Jupyter Server's `POST /api/kernels`); resolves once its start is
+   * in the log, where every node looks up whose a kernel is, so its id works on any node at once.
+   */
+  async startStandalone(actor: string, name?: string): Promise<ManagedKernel> {
+    const managed = await this.launch(null, actor, name);
+    await managed.journal.flushed();
+    return managed;
   }
 
   /** Interrupts what the kernel runs. */
@@ -211,31 +234,51 @@ export class KernelGateway {
   }
 
   // A request for a notebook's kernel: run here when it runs here, forwarded when it runs on another node, else `otherwise`.
-  private async onNotebookKernel(notebookId: string, actor: string, request: NotebookKernelRequest, otherwise: () => Promise<unknown>): Promise<unknown> {
-    const here = this.ofNotebook(notebookId);
-    if (here) return this.run(await here, actor, request);
-    if (!(await this.claims.heldElsewhere(notebookId))) return otherwise();
-    if (!this.relay.reachesOtherNodes) throw runsElsewhere(notebookId, 'which this node cannot reach without a bus across nodes (REDIS_URL)');
+  private onNotebookKernel(notebookId: string, actor: string, request: NotebookKernelRequest, otherwise: () => Promise<unknown>): Promise<unknown> {
+    return this.route({ notebook_id: notebookId, request }, actor, otherwise);
+  }
+
+  // A request for a kernel named by its id, as onNotebookKernel; NOT_FOUND when it runs nowhere.
+  private onKernel(kernelId: string, actor: string, request: KernelByIdRequest): Promise<unknown> {
+    return this.route({ kernel_id: kernelId, request }, actor, () => Promise.reject(new DomainError('NOT_FOUND', `no running kernel ${kernelId}`)));
+  }
+
+  // Runs a request where its kernel runs: here, on the node that claims it (over the bus), else `otherwise`.
+  private async route(target: KernelCallTarget, actor: string, otherwise: () => Promise<unknown>): Promise<unknown> {
+    const here = this.local(target);
+    if (here) return this.run(await here, actor, target.request);
+    const subject = 'notebook_id' in target ? notebookStream(target.notebook_id) : kernelStream(target.kernel_id);
+    if (!(await this.claims.heldElsewhere(subject))) return otherwise();
+    if (!this.relay.reachesOtherNodes) throw runsElsewhere(subject, 'which this node cannot reach without a bus across nodes (REDIS_URL)');
     try {
-      return await this.relay.call(notebookId, actor, request);
+      return await this.relay.call(actor, target);
     } catch (error) {
       // No answer, and the claim is gone: its node died meanwhile.
-      if (error instanceof DomainError && error.code === 'UNAVAILABLE' && !(await this.claims.heldElsewhere(notebookId))) return otherwise();
+      if (error instanceof DomainError && error.code === 'UNAVAILABLE' && !(await this.claims.heldElsewhere(subject))) return otherwise();
       throw error;
     }
   }
 
-  // A call from another node: answered when the notebook's kernel runs (or is starting) here.
+  // The kernel a call names, when it runs (or, a notebook's, is starting) on this node.
+  private local(target: KernelCallTarget): Promise<ManagedKernel> | undefined {
+    if ('notebook_id' in target) return this.ofNotebook(target.notebook_id);
+    const running = this.managed.get(target.kernel_id);
+    return running && Promise.resolve(running);
+  }
+
+  // A call from another node: answered when its kernel runs here.
   private serve(call: KernelCall): Promise<unknown> | null {
-    const here = this.ofNotebook(call.notebook_id);
+    const here = this.local(call);
     return here ? here.then((managed) => this.run(managed, call.actor, call.request)) : null;
   }
 
   // What a request does to a kernel of this node, for a caller here or on another node.
-  private async run(managed: ManagedKernel, actor: string, request: NotebookKernelRequest): Promise<unknown> {
+  private async run(managed: ManagedKernel, actor: string, request: NotebookKernelRequest | KernelByIdRequest): Promise<unknown> {
     switch (request.op) {
       case 'describe':
         return toNotebookKernelModel(managed);
+      case 'model':
+        return toKernelModel(managed);
       case 'execute_cell':
       case 'execute_code':
         return this.queue(managed, request.op === 'execute_cell' ? request.cell_id : null, request.code, actor);
@@ -291,7 +334,7 @@ export class KernelGateway {
       const known = Object.keys(specs.kernelspecs).join(', ') || 'none';
       throw new DomainError('UNPROCESSABLE', `no kernelspec named ${JSON.stringify(specName ?? '')} (installed: ${known})`);
     }
-    if (notebookId && !(await this.claims.claim(notebookId))) throw runsElsewhere(notebookId, 'since a moment ago: try again');
+    if (notebookId && !(await this.claims.claim(notebookStream(notebookId)))) throw runsElsewhere(notebookStream(notebookId), 'since a moment ago: try again');
     const kernel = this.registry.create({ name: specName, spec: model.spec, startupTimeoutMs: this.options.startupTimeoutMs });
     const journal = new KernelJournal(kernel, notebookId, this.store, this.bus, actor, (error) => this.onError(failure('a kernel event was not recorded', error)));
     const managed: ManagedKernel = { kernel, notebookId, owner: actor, journal, progress: new ExecutionProgress(kernel, this.bus), connections: 0 };
@@ -299,6 +342,8 @@ export class KernelGateway {
       if (event.state === 'died' || event.state === 'shutdown') this.forget(managed);
     });
     try {
+      // Every kernel is claimed by its id too, so that other nodes can tell it runs and forward to it.
+      await this.claims.claim(kernelStream(kernel.id));
       await kernel.start();
     } catch (error) {
       this.forget(managed);
@@ -322,8 +367,8 @@ export class KernelGateway {
   private forget(managed: ManagedKernel): void {
     this.managed.delete(managed.kernel.id);
     managed.progress.close();
-    const notebookId = managed.notebookId;
-    if (notebookId) this.claims.release(notebookId).catch((error: unknown) => this.onError(failure(`the claim on notebook ${notebookId}'s kernel was not given up`, error)));
+    const subjects = [kernelStream(managed.kernel.id), ...(managed.notebookId ? [notebookStream(managed.notebookId)] : [])];
+    for (const subject of subjects) this.claims.release(subject).catch((error: unknown) => this.onError(failure(`the claim on ${subject} was not given up`, error)));
     // The journal keeps listening until the process is gone: the last lifecycle event is still on its way.
     setImmediate(() => managed.journal.close());
   }
@@ -333,8 +378,9 @@ function noKernel(notebookId: string): DomainError {
   return new DomainError('NOT_FOUND', `notebook ${notebookId} has no running kernel`);
 }
 
-function runsElsewhere(notebookId: string, detail: string): DomainError {
-  return new DomainError('CONFLICT', `the kernel of notebook ${notebookId} runs on another node, ${detail}`);
+function runsElsewhere(subject: string, detail: string): DomainError {
+  const kernel = subject.startsWith('notebook:') ? `the kernel of notebook ${subject.slice('notebook:'.length)}` : `kernel ${subject.slice('kernel:'.length)}`;
+  return new DomainError('CONFLICT', `${kernel} runs on another node, ${detail}`);
 }
 
 function failure(what: string, cause: unknown): Error {

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger'
 import { NotebookAccess } from '@palimpsest/auth';
 import { DomainError } from '@palimpsest/contracts';
 import { EventStore } from '@palimpsest/event-store';
-import { kernelOrigin, KernelGateway, readThread, toKernelModel, type KernelModel, type KernelSpecsModel, type ManagedKernel, type RawKernelMessage } from '@palimpsest/kernels';
+import { KernelGateway, readThread, toKernelModel, type KernelModel, type KernelSpecsModel, type RawKernelMessage } from '@palimpsest/kernels';
 import type { Response } from 'express';
 import { StartKernelDto } from './dto/kernels.dto.js';
 import { authorizeKernel, maySeeKernel } from './kernels.access.js';
@@ -47,33 +47,33 @@ export class JupyterKernelsController {
     return toKernelModel(managed);
   }
 
-  /** One running kernel's model. */
+  /** One running kernel's model, wherever it runs. */
   @Get('kernels/:kernel_id')
-  get(@Param('kernel_id') kernelId: string, @Req() request: PrincipalRequest): KernelModel {
-    return toKernelModel(this.authorized(kernelId, request, 'read'));
+  async get(@Param('kernel_id') kernelId: string, @Req() request: PrincipalRequest): Promise<KernelModel> {
+    await this.authorize(kernelId, request, 'read');
+    return this.kernels.kernelModel(kernelId);
   }
 
-  /** Shuts a kernel down. */
+  /** Shuts a kernel down, wherever it runs. */
   @Delete('kernels/:kernel_id')
   @HttpCode(204)
   async remove(@Param('kernel_id') kernelId: string, @Req() request: PrincipalRequest): Promise<void> {
-    await this.kernels.shutdown(this.authorized(kernelId, request, 'execute'), principalOf(request).user);
+    await this.operate(kernelId, request, 'shutdown');
   }
 
-  /** Interrupts a kernel. */
+  /** Interrupts a kernel, wherever it runs. */
   @Post('kernels/:kernel_id/interrupt')
   @HttpCode(204)
   async interrupt(@Param('kernel_id') kernelId: string, @Req() request: PrincipalRequest): Promise<void> {
-    await this.kernels.interrupt(this.authorized(kernelId, request, 'execute'), principalOf(request).user);
+    await this.operate(kernelId, request, 'interrupt');
   }
 
-  /** Restarts a kernel; answers its model, as Jupyter Server does. */
+  /** Restarts a kernel, wherever it runs; answers its model, as Jupyter Server does. */
   @Post('kernels/:kernel_id/restart')
   @HttpCode(200)
   async restart(@Param('kernel_id') kernelId: string, @Req() request: PrincipalRequest): Promise<KernelModel> {
-    const managed = this.authorized(kernelId, request, 'execute');
-    await this.kernels.restart(managed, principalOf(request).user);
-    return toKernelModel(managed);
+    await this.operate(kernelId, request, 'restart');
+    return this.kernels.kernelModel(kernelId);
   }
 
   /** The threaded view from the log: the request with msg_id `parent` and every message whose parent it is, in order. */
@@ -81,22 +81,22 @@ export class JupyterKernelsController {
   @ApiQuery({ name: 'parent', required: true, description: 'msg_id of the request' })
   async messages(@Param('kernel_id') kernelId: string, @Query('parent') parent: unknown, @Req() request: PrincipalRequest): Promise<{ messages: RawKernelMessage[] }> {
     if (typeof parent !== 'string' || parent === '') throw new DomainError('BAD_REQUEST', 'parent (a msg_id) is required');
+    await this.authorize(kernelId, request, 'read');
     const running = this.kernels.list().find((managed) => managed.kernel.id === kernelId);
-    const origin = running ?? (await this.loggedOrigin(kernelId));
-    authorizeKernel(this.access, principalOf(request), origin, 'read');
     if (running) await this.kernels.flushed(running);
     return { messages: await readThread(this.store, kernelId, parent) };
   }
 
-  private async loggedOrigin(kernelId: string): Promise<{ notebookId: string | null; owner: string }> {
-    const origin = await kernelOrigin(this.store, kernelId);
-    if (!origin) throw new DomainError('NOT_FOUND', `no kernel ${kernelId}`);
-    return { notebookId: origin.notebookId, owner: origin.startedBy };
+  // The execute right is checked before anything reaches the kernel: a viewer's request sends nothing.
+  private async operate(kernelId: string, request: PrincipalRequest, operation: 'shutdown' | 'interrupt' | 'restart'): Promise<void> {
+    await this.authorize(kernelId, request, 'execute');
+    await this.kernels.operateKernel(kernelId, principalOf(request).user, operation);
   }
 
-  private authorized(kernelId: string, request: PrincipalRequest, action: 'read' | 'execute'): ManagedKernel {
-    const managed = this.kernels.get(kernelId);
-    authorizeKernel(this.access, principalOf(request), managed, action);
-    return managed;
+  // Whose the kernel is comes from this node or the log: the kernel may run on another node, or no longer run.
+  private async authorize(kernelId: string, request: PrincipalRequest, action: 'read' | 'execute'): Promise<void> {
+    const ownership = await this.kernels.kernelOwnership(kernelId);
+    if (!ownership) throw new DomainError('NOT_FOUND', `no kernel ${kernelId}`);
+    authorizeKernel(this.access, principalOf(request), ownership, action);
   }
 }

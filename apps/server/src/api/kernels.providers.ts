@@ -39,8 +39,8 @@ const kernelGatewayProvider: Provider = {
       onError: (error) => logger.error(error instanceof Error ? error.message : String(error)),
       // Nodes sharing a PostgreSQL log run each notebook's kernel on one of them.
       claims: config.databaseUrl
-        ? new PostgresKernelClaims(config.databaseUrl, config.databaseSchema, (notebookId, error) =>
-            logger.error(`lost the claim on notebook ${notebookId}'s kernel: another node may start one${error instanceof Error ? ` (${error.message})` : ''}`),
+        ? new PostgresKernelClaims(config.databaseUrl, config.databaseSchema, (subject, error) =>
+            logger.error(`lost the claim on ${subject}: another node may start its kernel${error instanceof Error ? ` (${error.message})` : ''}`),
           )
         : undefined,
     });

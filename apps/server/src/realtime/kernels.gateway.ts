@@ -2,10 +2,9 @@ import type { OnModuleDestroy } from '@nestjs/common';
 import { Ack, ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
 import { NotebookAccess, TokenService, type Principal } from '@palimpsest/auth';
 import { MessageBus } from '@palimpsest/bus';
-import { authorize } from '@palimpsest/auth';
 import { DomainError, kernelStream, type BusTopics, type KernelMessageEventData } from '@palimpsest/contracts';
 import { EventStore, type Subscription } from '@palimpsest/event-store';
-import { KernelGateway, kernelOrigin, rawMessageOf, type ManagedKernel } from '@palimpsest/kernels';
+import { KernelGateway, rawMessageOf, type ManagedKernel } from '@palimpsest/kernels';
 import type { Namespace, Socket } from 'socket.io';
 import { ExecutionRequests, MAX_CODE_LENGTH } from '../api/execution-requests.js';
 import { authorizeKernel } from '../api/kernels.access.js';
@@ -53,7 +52,7 @@ function parseExecute(body: unknown): ExecuteRequest {
   return { notebookId: raw.notebook_id, code: raw.code };
 }
 
-/** A notebook's kernel that runs on another node, followed here through its events in the shared log. */
+/** A kernel that runs on another node, followed here through its events in the shared log. */
 interface FollowedKernel {
   tail: Subscription;
   sockets: number;
@@ -62,8 +61,8 @@ interface FollowedKernel {
 /**
  * Socket.IO `/kernels`: the raw message stream of a kernel, filtered by channel and msg_type, and
  * its execution state on `status` whatever the filters say. Messages come from the bus as they pass
- * (the live tap); the durable, resumable view of the same messages is `/events`. A notebook's kernel
- * running on another node is followed through its events as they are committed to the shared log.
+ * (the live tap); the durable, resumable view of the same messages is `/events`. A kernel running on
+ * another node is followed through its events as they are committed to the shared log.
  * `execute` queues a cell or scratch code like the REST endpoints, without an HTTP round trip per request.
  */
 @WebSocketGateway({ namespace: '/kernels', cors: { origin: true } })
@@ -92,7 +91,7 @@ export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnMod
     );
   }
 
-  /** Subscribes to a running kernel (read right on its notebook, or its starter for a standalone one); acks, then sends its status. */
+  /** Subscribes to a running kernel, on this node or another (read right on its notebook, or its starter for a standalone one); acks, then sends its status. */
   @SubscribeMessage('subscribe')
   async subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown, @Ack() ack: (response: AckBody) => void): Promise<void> {
     const data = socket.data as KernelsSocketData;
@@ -156,19 +155,17 @@ export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnMod
     return { executionState: managed.kernel.executionState, disconnect: this.kernels.connect(managed) };
   }
 
-  // A notebook's kernel on another node: found through the log and the node that runs it, then followed in the log.
+  // A kernel on another node: found through the log and the node that runs it, then followed in the log.
   private async follow(principal: Principal, kernelId: string): Promise<{ executionState: string; disconnect: () => void }> {
-    const notRunning = new DomainError('NOT_FOUND', `no running kernel ${kernelId}`);
-    const origin = await kernelOrigin(this.store, kernelId);
-    if (!origin?.notebookId) throw notRunning;
-    authorize(this.access, principal, origin.notebookId, 'read');
-    const running = await this.kernels.notebookKernel(origin.notebookId).catch(() => null);
-    if (running?.id !== kernelId) throw notRunning;
+    const ownership = await this.kernels.kernelOwnership(kernelId);
+    if (!ownership) throw new DomainError('NOT_FOUND', `no running kernel ${kernelId}`);
+    authorizeKernel(this.access, principal, ownership, 'read');
+    const running = await this.kernels.kernelModel(kernelId);
     const after = await this.store.headPosition();
     // From here on nothing awaits: concurrent subscribers share one tail.
     let followed = this.followed.get(kernelId);
     if (!followed) {
-      const notebookId = origin.notebookId;
+      const { notebookId } = ownership;
       const tail = this.store.subscribe(
         { stream: kernelStream(kernelId), types: ['kernel.message'], after },
         {
