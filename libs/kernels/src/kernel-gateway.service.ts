@@ -80,13 +80,6 @@ export class KernelGateway {
     return [...this.managed.values()];
   }
 
-  /** A running kernel; NOT_FOUND when there is none with this id. */
-  get(kernelId: string): ManagedKernel {
-    const managed = this.managed.get(kernelId);
-    if (!managed) throw new DomainError('NOT_FOUND', `no running kernel ${kernelId}`);
-    return managed;
-  }
-
   /** The notebook's kernel, wherever it runs; NOT_FOUND when it runs nowhere. */
   async notebookKernel(notebookId: string): Promise<NotebookKernelModel> {
     return (await this.onNotebookKernel(notebookId, '', { op: 'describe' }, () => Promise.reject(noKernel(notebookId)))) as NotebookKernelModel;
