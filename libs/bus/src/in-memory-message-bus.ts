@@ -24,6 +24,11 @@ export class InMemoryMessageBus extends MessageBus {
     }
   }
 
+  broadcast<T extends BusTopic>(topic: T, payload: BusTopics[T]): Promise<number> {
+    this.publish(topic, payload);
+    return Promise.resolve(0);
+  }
+
   subscribe<T extends BusTopic>(topic: T, handler: BusHandler<T>): () => void {
     let set = this.handlers.get(topic);
     if (!set) this.handlers.set(topic, (set = new Set()));

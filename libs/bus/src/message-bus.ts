@@ -9,6 +9,11 @@ export abstract class MessageBus {
   abstract readonly spansNodes: boolean;
   /** Publishes a payload to every subscriber of the topic (on every node, for distributed buses). */
   abstract publish<T extends BusTopic>(topic: T, payload: BusTopics[T]): void;
+  /**
+   * Publishes a cluster topic as `publish` does and resolves with how many other nodes received it, for a
+   * caller that waits for an answer from each.
+   */
+  abstract broadcast<T extends BusTopic>(topic: T, payload: BusTopics[T]): Promise<number>;
   /** Subscribes to a topic; the returned function unsubscribes. */
   abstract subscribe<T extends BusTopic>(topic: T, handler: BusHandler<T>): () => void;
   /** Releases connections. */

@@ -54,12 +54,24 @@ export class RedisMessageBus extends MessageBus {
   publish<T extends BusTopic>(topic: T, payload: BusTopics[T]): void {
     this.local.publish(topic, payload);
     if (!CLUSTER_TOPICS.has(topic)) return;
-    const envelope: Envelope = { node: this.node, payload };
-    this.publisher.publish(this.prefix + topic, encodeWireJson(envelope)).catch((error: unknown) => this.options.onError?.(topic, error));
+    this.send(topic, payload).catch((error: unknown) => this.options.onError?.(topic, error));
+  }
+
+  async broadcast<T extends BusTopic>(topic: T, payload: BusTopics[T]): Promise<number> {
+    this.local.publish(topic, payload);
+    if (!CLUSTER_TOPICS.has(topic)) return 0;
+    // Redis counts the connections subscribed to the channel that got it: every node's, this one's included.
+    return (await this.send(topic, payload)) - 1;
   }
 
   subscribe<T extends BusTopic>(topic: T, handler: BusHandler<T>): () => void {
     return this.local.subscribe(topic, handler);
+  }
+
+  // Sends a cluster topic to the other nodes; resolves with the number of subscribed connections that got it.
+  private send(topic: BusTopic, payload: unknown): Promise<number> {
+    const envelope: Envelope = { node: this.node, payload };
+    return this.publisher.publish(this.prefix + topic, encodeWireJson(envelope));
   }
 
   private receive(channel: string, text: string): void {

@@ -5,12 +5,12 @@ const redisUrl = process.env.REDIS_URL;
 
 describe.skipIf(!redisUrl)(`${RedisMessageBus.name} on the local Redis`, () => {
   const buses: RedisMessageBus[] = [];
-  /** Two buses, as two nodes, on a channel prefix of their own. */
-  const twoNodes = async (name: string) => {
+  /** Buses, as nodes of one deployment (two by default), on a channel prefix of their own. */
+  const twoNodes = async (name: string, count = 2) => {
     const channelPrefix = `test:${process.pid}:${Date.now()}:${name}:`;
-    const pair = await Promise.all([RedisMessageBus.connect(redisUrl!, { channelPrefix }), RedisMessageBus.connect(redisUrl!, { channelPrefix })]);
-    buses.push(...pair);
-    return pair;
+    const nodes = await Promise.all(Array.from({ length: count }, () => RedisMessageBus.connect(redisUrl!, { channelPrefix })));
+    buses.push(...nodes);
+    return nodes;
   };
   afterEach(async () => {
     await Promise.all(buses.splice(0).map((bus) => bus.close()));
@@ -24,6 +24,16 @@ describe.skipIf(!redisUrl)(`${RedisMessageBus.name} on the local Redis`, () => {
     a.publish('kernel.status', { kernel_id: 'k', notebook_id: null, execution_state: 'busy' });
     expect(await onB).toBe('busy');
     expect(onA).toEqual(['busy']);
+  });
+
+  it('counts, on broadcast, the other nodes that got a cluster topic; a node-local topic reaches none', async () => {
+    const [a, b] = await twoNodes('count', 3);
+    await twoNodes('another deployment');
+    const onB = new Promise<string>((resolve) => b.subscribe('kernel.status', (p) => resolve(p.execution_state)));
+    const status = { kernel_id: 'k', notebook_id: null, execution_state: 'busy' };
+    expect(await a.broadcast('kernel.status', status)).toBe(2);
+    expect(await onB).toBe('busy');
+    expect(await a.broadcast('log.appended', { node: a.node, position: 1 })).toBe(0);
   });
 
   it('keeps node-local topics on the node that published them, and does not forward them', async () => {
