@@ -98,6 +98,9 @@ describe.skipIf(!databaseUrl)('two server processes on one PostgreSQL log', () =
     const { token, auth, id, cells } = await notebookOnBothNodes('forwarded.ipynb', '6 * 7');
     const started = await request(nodeA.url).post(`/api/notebooks/${id}/kernel`).set(auth).send({ name: 'python3' }).expect(201);
     const kernelId = started.body.kernel.id as string;
+    // Its id works on every node as soon as it has started (Jupyter Server's API, by id).
+    expect((await request(nodeB.url).get(`/api/kernels/${kernelId}`).set(auth).expect(200)).body).toMatchObject({ id: kernelId, name: 'python3' });
+    expect((await request(nodeB.url).get('/api/kernels').set(auth).expect(200)).body).toContainEqual(expect.objectContaining({ id: kernelId }));
 
     const onB = (path: string) => `/api/notebooks/${id}${path}`;
     expect((await request(nodeB.url).post(onB('/kernel')).set(auth).send({ name: 'python3' }).expect(200)).body.kernel).toMatchObject({ id: kernelId, pending_input: null });
@@ -136,7 +139,7 @@ describe.skipIf(!databaseUrl)('two server processes on one PostgreSQL log', () =
     await request(nodeB.url).get(onB('/kernel')).set(auth).expect(404);
   });
 
-  it.skipIf(!process.env.REDIS_URL)("serves a standalone kernel from every node by its id (Jupyter Server's /api/kernels/:id), to its starter only", async () => {
+  it.skipIf(!process.env.REDIS_URL)("serves and lists a standalone kernel from every node (Jupyter Server's /api/kernels), to its starter only", async () => {
     const signIn = async (user: string) => (await request(nodeA.url).post('/api/auth/token').send({ secret: TEST_SECRET, user }).expect(200)).body.access_token as string;
     const token = await signIn('alice');
     const auth = { authorization: `Bearer ${token}` };
@@ -144,7 +147,12 @@ describe.skipIf(!databaseUrl)('two server processes on one PostgreSQL log', () =
     const onB = `/api/kernels/${kernelId}`;
 
     expect((await request(nodeB.url).get(onB).set(auth).expect(200)).body).toMatchObject({ id: kernelId, name: 'python3', execution_state: 'idle' });
+    // Node B lists it among the kernels of every node, to its starter only.
+    const listedOn = async (node: ChildServer, headers: Record<string, string>) =>
+      ((await request(node.url).get('/api/kernels').set(headers).expect(200)).body as Array<{ id: string }>).map((kernel) => kernel.id);
+    expect(await listedOn(nodeB, auth)).toContain(kernelId);
     const bob = { authorization: `Bearer ${await signIn('bob')}` };
+    expect(await listedOn(nodeB, bob)).not.toContain(kernelId);
     expect((await request(nodeB.url).get(onB).set(bob).expect(403)).body).toMatchObject({ error: 'FORBIDDEN' });
     await request(nodeB.url).post(`${onB}/interrupt`).set(bob).send({}).expect(403);
 
@@ -163,6 +171,7 @@ describe.skipIf(!databaseUrl)('two server processes on one PostgreSQL log', () =
     expect(processesMentioning(dirs[0]).length).toBeGreaterThan(0);
 
     await request(nodeB.url).delete(onB).set(auth).expect(204);
+    expect(await listedOn(nodeB, auth)).not.toContain(kernelId);
     await request(nodeA.url).get(onB).set(auth).expect(404);
     expect((await request(nodeB.url).get(onB).set(auth).expect(404)).body).toMatchObject({ error: 'NOT_FOUND' });
     await request(nodeB.url).get('/api/kernels/00000000-0000-4000-8000-000000000000').set(auth).expect(404);

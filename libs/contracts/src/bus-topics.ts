@@ -38,8 +38,14 @@ export type KernelByIdRequest = { op: 'model' } | { op: 'interrupt' | 'restart' 
 /** Which kernel a `kernel.call` is for, with what may be asked of it: a notebook's kernel, or any kernel by its id. */
 export type KernelCallTarget = { notebook_id: string; request: NotebookKernelRequest } | { kernel_id: string; request: KernelByIdRequest };
 
-/** A request for a kernel, sent to every node; the one that runs the kernel answers. */
-export type KernelCall = { call_id: string; actor: string } & KernelCallTarget;
+/** A request every node answers: the kernels it runs (Jupyter Server's `GET /api/kernels` across nodes). */
+export interface EveryNodeRequest {
+  every_node: true;
+  request: { op: 'list' };
+}
+
+/** A request for a kernel, sent to every node; the one that runs the kernel answers (each node, for `every_node`). */
+export type KernelCall = { call_id: string; actor: string } & (KernelCallTarget | EveryNodeRequest);
 
 /** The outcome of a `kernel.call`: the operation's JSON result, or the contract error it failed with. */
 export type KernelCallReply = { call_id: string; ok: true; result: unknown } | { call_id: string; ok: false; error: { code: ErrorCode; message: string } };

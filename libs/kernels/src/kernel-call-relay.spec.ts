@@ -25,6 +25,13 @@ describe(KernelCallRelay.name, () => {
     await expect(asking.call('alice', { notebook_id: 'k1', request: { op: 'describe' } })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 
+  it('never answers its own calls: a node serves itself before asking the others', async () => {
+    const alone = new KernelCallRelay(new InMemoryMessageBus(), (call) => Promise.resolve({ served: call.request.op }), { otherMs: 50 });
+    await expect(alone.call('alice', { kernel_id: 'k1', request: { op: 'model' } })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // The in-process bus reaches no other node: a listing of every other node is empty at once.
+    await expect(alone.callEveryNode('alice', { every_node: true, request: { op: 'list' } })).resolves.toEqual([]);
+  });
+
   it("passes the running node's contract error on, and reports any other failure as INTERNAL", async () => {
     const { asking } = nodes((call) => Promise.reject(call.request.op === 'input' ? new DomainError('CONFLICT', 'not waiting for input') : new Error('boom')));
     await expect(asking.call('alice', { notebook_id: 'nb', request: { op: 'input', value: 'x' } })).rejects.toMatchObject({ code: 'CONFLICT', message: 'not waiting for input' });

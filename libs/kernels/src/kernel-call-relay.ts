@@ -1,5 +1,5 @@
 import type { MessageBus } from '@palimpsest/bus';
-import { DomainError, type KernelCall, type KernelCallReply, type KernelCallTarget } from '@palimpsest/contracts';
+import { DomainError, type EveryNodeRequest, type KernelCall, type KernelCallReply, type KernelCallTarget } from '@palimpsest/contracts';
 import { randomUUID } from 'node:crypto';
 
 /** Runs a call on the kernel it names when this node runs it, or answers null when it does not. */
@@ -59,6 +59,40 @@ export class KernelCallRelay {
     });
   }
 
+  /** Asks every other node; resolves with their results, one per node that got the call, or rejects with the first error or UNAVAILABLE. */
+  async callEveryNode(actor: string, call: EveryNodeRequest): Promise<unknown[]> {
+    const callId = randomUUID();
+    const timeoutMs = this.timeouts.otherMs ?? 15_000;
+    const results: unknown[] = [];
+    let expected = Infinity;
+    let settle: (error?: Error) => void = () => undefined;
+    const settled = new Promise<unknown[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const missing = expected === Infinity ? 'the other nodes' : `${expected - results.length} of ${expected} other nodes`;
+        settle(new DomainError('UNAVAILABLE', `${missing} did not answer within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      settle = (error) => {
+        clearTimeout(timer);
+        this.waiting.delete(callId);
+        if (error) reject(error);
+        else resolve(results);
+      };
+    });
+    // Replies may come before the bus has counted who got the call.
+    this.waiting.set(callId, (reply) => {
+      if (!reply.ok) return settle(new DomainError(reply.error.code, reply.error.message));
+      results.push(reply.result);
+      if (results.length >= expected) settle();
+    });
+    try {
+      expected = await this.bus.broadcast('kernel.call', { call_id: callId, actor, ...call });
+    } catch (error) {
+      settle(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (results.length >= expected) settle();
+    return settled;
+  }
+
   /** Stops answering and waiting. */
   close(): void {
     for (const off of this.unsubscribe) off();
@@ -66,6 +100,8 @@ export class KernelCallRelay {
   }
 
   private answer(call: KernelCall): void {
+    // The bus also hands a node its own calls: the caller serves itself.
+    if (this.waiting.has(call.call_id)) return;
     const running = this.serve(call);
     if (!running) return;
     running.then(

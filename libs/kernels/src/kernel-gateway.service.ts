@@ -11,7 +11,7 @@ import { kernelOrigin, recordReapedOrphans, type ReapedKernel } from './kernel-t
 import { KernelRegistry, reapOrphans } from './kernel.registry.js';
 import { discoverKernelSpecs, type KernelSpecSearchOptions } from './kernelspec.discovery.js';
 import type { KernelSpecsModel } from './kernelspec.types.js';
-import { toKernelModel, toNotebookKernelModel, type KernelModel, type ManagedKernel, type NotebookKernelModel } from './managed-kernel.js';
+import { toKernelModel, toListedKernel, toNotebookKernelModel, type KernelModel, type ListedKernel, type ManagedKernel, type NotebookKernelModel } from './managed-kernel.js';
 import { parentMsgId } from './message.factory.js';
 
 /** How the gateway runs kernels; every optional field has a documented default. */
@@ -75,9 +75,17 @@ export class KernelGateway {
     return discoverKernelSpecs(this.options.specSearch);
   }
 
-  /** Every running kernel. */
+  /** Every running kernel of this node. */
   list(): ManagedKernel[] {
     return [...this.managed.values()];
+  }
+
+  /** Every running kernel on every node, with whose each is; UNAVAILABLE when a node that got the question does not answer. */
+  async listEverywhere(): Promise<ListedKernel[]> {
+    const here = this.list().map(toListedKernel);
+    if (!this.relay.reachesOtherNodes) return here;
+    const elsewhere = (await this.relay.callEveryNode('', { every_node: true, request: { op: 'list' } })) as ListedKernel[][];
+    return [...here, ...elsewhere.flat()];
   }
 
   /** The notebook's kernel, wherever it runs; NOT_FOUND when it runs nowhere. */
@@ -142,14 +150,9 @@ export class KernelGateway {
     return this.execute(notebookId, actor, { op: 'execute_code', code });
   }
 
-  /**
-   * Starts a kernel that belongs to no notebook (Jupyter Server's `POST /api/kernels`); resolves once its start is
-   * in the log, where every node looks up whose a kernel is, so its id works on any node at once.
-   */
-  async startStandalone(actor: string, name?: string): Promise<ManagedKernel> {
-    const managed = await this.launch(null, actor, name);
-    await managed.journal.flushed();
-    return managed;
+  /** Starts a kernel that belongs to no notebook (Jupyter Server's `POST /api/kernels`). */
+  startStandalone(actor: string, name?: string): Promise<ManagedKernel> {
+    return this.launch(null, actor, name);
   }
 
   /** Interrupts what the kernel runs. */
@@ -259,8 +262,9 @@ export class KernelGateway {
     return running && Promise.resolve(running);
   }
 
-  // A call from another node: answered when its kernel runs here.
+  // A call from another node: answered when its kernel runs here (by every node, a listing).
   private serve(call: KernelCall): Promise<unknown> | null {
+    if ('every_node' in call) return Promise.resolve(this.list().map(toListedKernel));
     const here = this.local(call);
     return here ? here.then((managed) => this.run(managed, call.actor, call.request)) : null;
   }
@@ -344,6 +348,8 @@ export class KernelGateway {
     }
     // Listed once ready: until then callers wait on `starting`, so nobody operates a half-started kernel.
     if (kernel.executionState !== 'dead') this.managed.set(kernel.id, managed);
+    // Its start in the log is where every node looks up whose a kernel is: once started, its id works on any node.
+    await journal.flushed();
     return managed;
   }
 

@@ -36,6 +36,18 @@ export function toKernelModel(managed: ManagedKernel): KernelModel {
   };
 }
 
+/** A running kernel as listed across nodes: its model, and whose it is (for the listing's access check). */
+export interface ListedKernel {
+  model: KernelModel;
+  notebookId: string | null;
+  owner: string;
+}
+
+/** How a node lists one of its kernels for `GET /api/kernels`. */
+export function toListedKernel(managed: ManagedKernel): ListedKernel {
+  return { model: toKernelModel(managed), notebookId: managed.notebookId, owner: managed.owner };
+}
+
 /** A notebook's kernel in the notebook endpoints: its state and the `input()` it waits for, if any. */
 export interface NotebookKernelModel {
   id: string;

@@ -26,14 +26,12 @@ export class JupyterKernelsController {
     return this.kernels.kernelspecs();
   }
 
-  /** The running kernels the caller may see: standalone ones they started and those of their notebooks. */
+  /** The running kernels, on every node, that the caller may see: standalone ones they started and those of their notebooks. */
   @Get('kernels')
-  list(@Req() request: PrincipalRequest): KernelModel[] {
+  async list(@Req() request: PrincipalRequest): Promise<KernelModel[]> {
     const principal = principalOf(request);
-    return this.kernels
-      .list()
-      .filter((managed) => maySeeKernel(this.access, principal, managed))
-      .map(toKernelModel);
+    const listed = await this.kernels.listEverywhere();
+    return listed.filter((kernel) => maySeeKernel(this.access, principal, kernel)).map((kernel) => kernel.model);
   }
 
   /** Starts a standalone kernel, owned by the caller. */
