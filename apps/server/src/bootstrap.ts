@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import serveStatic from 'serve-static';
 import { AppModule } from './app.module.js';
 import { RedisIoAdapter } from './realtime/redis-io.adapter.js';
-import type { ServerConfig } from './config/server.config.js';
+import { redisKeyPrefix, type ServerConfig } from './config/server.config.js';
 import type { CollabConfig } from './realtime/collab.config.js';
 
 /** The web page's files (`apps/server/public`; the build copies them beside the compiled code). */
@@ -49,7 +49,7 @@ export async function startServer(config: ServerConfig, collab?: CollabConfig): 
   );
   app.useLogger(app.get(Logger));
   if (config.redisUrl) {
-    const adapter = new RedisIoAdapter(app, config.redisUrl);
+    const adapter = new RedisIoAdapter(app, config.redisUrl, `${redisKeyPrefix(config)}socket.io`);
     await adapter.connect();
     app.useWebSocketAdapter(adapter);
   }

@@ -3,11 +3,10 @@ import { InMemoryMessageBus, MessageBus, RedisMessageBus } from '@palimpsest/bus
 import { loadOrCreateSecret } from '@palimpsest/auth';
 import { deriveSealKey, EventStore, SQLITE_FILE_NAME, TypeOrmEventStore } from '@palimpsest/event-store';
 import { NotebookCatalog } from '@palimpsest/notebook';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { MIGRATIONS } from '../../../migrations/index.js';
 import { SERVER_CONFIG } from './config/config.token.js';
-import type { ServerConfig } from './config/server.config.js';
+import { redisKeyPrefix, type ServerConfig } from './config/server.config.js';
 
 const CATALOG_TYPES = ['notebook.created', 'notebook.member.granted', 'notebook.member.revoked', 'notebook.deleted'];
 
@@ -29,19 +28,6 @@ export const storeProvider: Provider = {
   },
 };
 
-/**
- * The Redis channel prefix of one deployment: the nodes that share a log (a PostgreSQL database and schema)
- * meet on the bus, and nothing else on the same Redis does, neither another deployment nor a server on a
- * SQLite file of its own. A node answers every node's kernel listing, so meeting a stranger would mix their
- * kernels into ours.
- */
-export function busChannelPrefix(config: Pick<ServerConfig, 'databaseUrl' | 'databaseSchema' | 'dataDir'>): string {
-  const log = config.databaseUrl
-    ? `postgres ${decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1))}/${config.databaseSchema}`
-    : `sqlite ${join(config.dataDir, SQLITE_FILE_NAME)}`;
-  return `palimpsest:${createHash('sha256').update(log).digest('hex').slice(0, 16)}:bus:`;
-}
-
 /** The in-process bus, or the Redis bus across server processes when REDIS_URL is set. */
 export const busProvider: Provider = {
   provide: MessageBus,
@@ -49,7 +35,7 @@ export const busProvider: Provider = {
   useFactory: (config: ServerConfig): MessageBus | Promise<MessageBus> => {
     const logger = new Logger('Bus');
     const onError = (topic: string, error: unknown) => logger.error(`bus topic ${topic} failed: ${String(error)}`);
-    return config.redisUrl ? RedisMessageBus.connect(config.redisUrl, { channelPrefix: busChannelPrefix(config), onError }) : new InMemoryMessageBus(onError);
+    return config.redisUrl ? RedisMessageBus.connect(config.redisUrl, { channelPrefix: `${redisKeyPrefix(config)}bus:`, onError }) : new InMemoryMessageBus(onError);
   },
 };
 

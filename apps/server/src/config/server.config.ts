@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { SQLITE_FILE_NAME } from '@palimpsest/event-store';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 
 /** The server's configuration, merged over documented defaults and validated at boot. */
 export interface ServerConfig {
@@ -78,4 +80,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     logLevel: logLevel as ServerConfig['logLevel'],
   };
   return { ...config, ...overrides };
+}
+
+/**
+ * The prefix of this server's Redis channels (bus, Socket.IO adapter), one per log: the nodes that share a log (a
+ * PostgreSQL database and schema) meet, and nothing else on the same Redis does, neither another deployment nor
+ * a server on a SQLite file of its own. A node answers every node's kernel listing, so meeting a stranger would
+ * mix their kernels into ours.
+ */
+export function redisKeyPrefix(config: Pick<ServerConfig, 'databaseUrl' | 'databaseSchema' | 'dataDir'>): string {
+  const log = config.databaseUrl
+    ? `postgres ${decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1))}/${config.databaseSchema}`
+    : `sqlite ${join(config.dataDir, SQLITE_FILE_NAME)}`;
+  return `palimpsest:${createHash('sha256').update(log).digest('hex').slice(0, 16)}:`;
 }

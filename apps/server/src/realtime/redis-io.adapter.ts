@@ -12,6 +12,8 @@ export class RedisIoAdapter extends IoAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly url: string,
+    /** The adapter's channel prefix (`socket.io` in the adapter's default). */
+    private readonly key: string,
   ) {
     super(app);
   }
@@ -22,7 +24,7 @@ export class RedisIoAdapter extends IoAdapter {
     const subscriber = publisher.duplicate();
     this.clients.push(publisher, subscriber);
     await Promise.all(this.clients.map((client) => client.connect()));
-    this.adapter = createAdapter(publisher, subscriber);
+    this.adapter = createAdapter(publisher, subscriber, { key: this.key });
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
