@@ -17,7 +17,6 @@
  */
 import { discoverKernelSpecs, ZmqKernel, type RawKernelMessage } from '@palimpsest/kernels';
 import Database from 'better-sqlite3';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,78 +24,16 @@ import type { Socket } from 'socket.io-client';
 import { startChildServer, type ChildServer } from '../test/support/child-server.js';
 import { connectSocket } from '../test/support/kernel-clients.js';
 import { TEST_SECRET } from '../test/support/test-secret.js';
+import { completions, executeOver, median, ms, p95, restClient, serverRoundTrip, stopGracefully, timeRoundTrips, WARM_UP, type RoundTrip } from './kernel-round-trips.js';
 import { cpuSeconds, rssBytes } from './process-stats.js';
 
 const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const WARM_UP = 20;
 const LINES = Number(process.env.LINES ?? 100_000);
 const FIREHOSE = Number(process.env.FIREHOSE ?? 50_000);
 const IMAGE_BYTES = Number(process.env.IMAGE_BYTES ?? 1024 * 1024);
 
-const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
-const median = (values: number[]) => sorted(values)[Math.floor(values.length / 2)];
-const p95 = (values: number[]) => sorted(values)[Math.floor(values.length * 0.95)];
-const ms = (value: number) => value.toFixed(2);
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-
-type Rest = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>;
-
-/** REST helper over fetch with a bearer token. */
-function restClient(url: string, token: string): Rest {
-  return async (method, path, body) => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-    return response.status === 204 ? {} : ((await response.json()) as Record<string, unknown>);
-  };
-}
-
-/** Waits, per execution id, for both its execute_reply and its idle status on a `/kernels` socket (messages may beat the request's answer). */
-function completions(socket: Socket): (executionId: string) => Promise<void> {
-  const seen = new Map<string, number>();
-  const waiters = new Map<string, () => void>();
-  socket.on('status', (status: { execution_state: string }) => {
-    if (status.execution_state === 'dead') throw new Error('the kernel died during the benchmark');
-  });
-  socket.on('message', (message: RawKernelMessage) => {
-    const parent = message.parent_header.msg_id as string | undefined;
-    const done = message.msg_type === 'execute_reply' || (message.msg_type === 'status' && message.content.execution_state === 'idle');
-    if (!parent || !done) return;
-    const count = (seen.get(parent) ?? 0) + 1;
-    seen.set(parent, count);
-    if (count === 2) waiters.get(parent)?.();
-  });
-  return (executionId) => (seen.get(executionId) === 2 ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(executionId, resolve)));
-}
-
-/** One way of running `1+1`: resolves when reply and idle are in; `accepted` (server targets) is the time to the request's answer. */
-type RoundTrip = () => Promise<{ accepted?: number }>;
-
-/** Times `count` round trips of a target after its warm-up. */
-async function timeRoundTrips(run: RoundTrip, count: number, samples: { total: number[]; accepted: number[] }): Promise<void> {
-  for (let i = 0; i < WARM_UP + count; i++) {
-    const start = performance.now();
-    const { accepted } = await run();
-    if (i < WARM_UP) continue;
-    samples.total.push(performance.now() - start);
-    if (accepted !== undefined) samples.accepted.push(accepted);
-  }
-}
-
-/** A server target: `submit` queues `1+1` and answers its execution id; the subscriber sees it complete. */
-function serverRoundTrip(submit: () => Promise<string>, completed: (executionId: string) => Promise<void>): RoundTrip {
-  return async () => {
-    const start = performance.now();
-    const executionId = await submit();
-    const accepted = performance.now() - start;
-    await completed(executionId);
-    return { accepted };
-  };
-}
 
 /** Seconds a direct ZmqKernel takes to receive every stream message of the print loop (first message to idle). */
 async function directThroughput(kernel: ZmqKernel, code: string): Promise<{ messages: number; perSecond: number }> {
@@ -178,16 +115,6 @@ async function firehoseRun(socket: Socket, submit: () => Promise<string>, comple
   return { perSecond: streams / ((last - first) / 1000), cpuPerMessage: cpu / streams };
 }
 
-/** SIGTERM (the server shuts its kernels down), then SIGKILL if it has not exited within 15 s. */
-async function stopGracefully(server: ChildServer): Promise<void> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-  const exited = once(server.child, 'exit');
-  server.child.kill('SIGTERM');
-  const timer = setTimeout(() => void server.kill(), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'palimpsest-bench-kernels-'));
   const databasePath = join(dataDir, 'palimpsest.sqlite');
@@ -215,11 +142,7 @@ async function main(): Promise<void> {
 
     // Round trips, interleaved by round.
     const onePlusOne = await cell('1+1');
-    const execute = async (body: Record<string, unknown>) => {
-      const ack = (await socket.emitWithAck('execute', { notebook_id: notebook.id, ...body })) as { ok: boolean; execution_id?: string; message?: string };
-      if (!ack.ok || !ack.execution_id) throw new Error(`execute refused: ${ack.message}`);
-      return ack.execution_id;
-    };
+    const execute = (body: Record<string, unknown>) => executeOver(socket, notebook.id, body);
     const targets: Array<{ name: string; run: RoundTrip }> = [
       { name: 'direct ZmqKernel (execute until reply + idle)', run: async () => (await direct.execute('1+1', { storeHistory: false }).done, {}) },
       {
