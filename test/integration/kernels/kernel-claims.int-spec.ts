@@ -68,7 +68,8 @@ describe.skipIf(!databaseUrl)(`${PostgresKernelClaims.name} (real PostgreSQL)`, 
     await a.claim(notebookId);
     const client = await admin();
     const first = await holderOf(client, notebookId);
-    await client.query('SELECT pg_terminate_backend($1)', [first]);
+    // Waits until that backend has exited (its locks gone with it): without the wait, pg_locks could still show it.
+    expect((await client.query('SELECT pg_terminate_backend($1, 10000) AS gone', [first])).rows[0].gone).toBe(true);
     await vi.waitFor(async () => expect(await holderOf(client, notebookId)).toEqual(expect.any(Number)), { timeout: 10_000, interval: 20 });
     expect(await holderOf(client, notebookId)).not.toBe(first);
     expect(await node().claim(notebookId)).toBe(false);
