@@ -95,10 +95,10 @@ export class PostgresKernelClaims extends KernelClaims {
   heldElsewhere(subject: string): Promise<boolean> {
     return this.serialize(async () => {
       if (this.claimed.has(subject)) return false;
-      const client = await this.connection();
-      if (!(await this.tryLock(client, subject))) return true;
-      await this.unlock(client, subject);
-      return false;
+      // One round trip: free means this connection could take the lock, which it gives back at once.
+      const probe = 'SELECT CASE WHEN pg_try_advisory_lock($1, $2) THEN NOT pg_advisory_unlock($1, $2) ELSE true END AS held';
+      const result = await (await this.connection()).query<{ held: boolean }>(probe, this.keys(subject));
+      return result.rows[0].held;
     });
   }
 
