@@ -5,6 +5,14 @@ import { randomUUID } from 'node:crypto';
 /** Runs a call on the kernel it names when this node runs it, or answers null when it does not. */
 export type KernelCallServer = (call: KernelCall) => Promise<unknown> | null;
 
+/** Which kernel a call is for: a notebook's, or one named by its id. */
+export type KernelTarget = { notebook_id: string } | { kernel_id: string };
+
+/** A kernel as messages name it: "the kernel of notebook <id>" or "kernel <id>". */
+export function describeKernel(target: KernelTarget): string {
+  return 'notebook_id' in target ? `the kernel of notebook ${target.notebook_id}` : `kernel ${target.kernel_id}`;
+}
+
 /** How long a call waits for the node that runs the kernel: long enough for that node's own limits. */
 export interface KernelCallTimeouts {
   /** Restart and shutdown (a kernel's startup and shutdown grace); 75 s by default. */
@@ -43,11 +51,10 @@ export class KernelCallRelay {
     const callId = randomUUID();
     const { op } = target.request;
     const timeoutMs = op === 'restart' || op === 'shutdown' ? (this.timeouts.lifecycleMs ?? 75_000) : (this.timeouts.otherMs ?? 15_000);
-    const kernel = 'notebook_id' in target ? `the kernel of notebook ${target.notebook_id}` : `kernel ${target.kernel_id}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(callId);
-        reject(new DomainError('UNAVAILABLE', `the node that runs ${kernel} did not answer within ${timeoutMs / 1000} s`));
+        reject(new DomainError('UNAVAILABLE', `the node that runs ${describeKernel(target)} did not answer within ${timeoutMs / 1000} s`));
       }, timeoutMs);
       this.waiting.set(callId, (reply) => {
         clearTimeout(timer);

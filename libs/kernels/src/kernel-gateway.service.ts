@@ -3,7 +3,7 @@ import type { MessageBus } from '@palimpsest/bus';
 import type { EventStore } from '@palimpsest/event-store';
 import { join } from 'node:path';
 import { ExecutionProgress } from './execution-progress.js';
-import { KernelCallRelay, type KernelCallTimeouts } from './kernel-call-relay.js';
+import { describeKernel, KernelCallRelay, type KernelCallTimeouts, type KernelTarget } from './kernel-call-relay.js';
 import { KernelCuller } from './kernel-culler.js';
 import { KernelJournal, type Correlation } from './kernel-journal.js';
 import { SingleNodeClaims, type KernelClaims } from './kernel-claims.js';
@@ -80,6 +80,11 @@ export class KernelGateway {
     return [...this.managed.values()];
   }
 
+  /** The running kernel of this node with this id, if any. */
+  running(kernelId: string): ManagedKernel | undefined {
+    return this.managed.get(kernelId);
+  }
+
   /** Every running kernel on every node, with whose each is; UNAVAILABLE when a node that got the question does not answer. */
   async listEverywhere(): Promise<ListedKernel[]> {
     const here = this.list().map(toListedKernel);
@@ -105,7 +110,7 @@ export class KernelGateway {
 
   /** Whose a kernel is (its notebook, or the user who started it), read from this node or the log; null for an unknown id. */
   async kernelOwnership(kernelId: string): Promise<{ notebookId: string | null; owner: string } | null> {
-    const here = this.managed.get(kernelId);
+    const here = this.running(kernelId);
     if (here) return here;
     const origin = await kernelOrigin(this.store, kernelId);
     return origin && { notebookId: origin.notebookId, owner: origin.startedBy };
@@ -245,7 +250,7 @@ export class KernelGateway {
     if (here) return this.run(await here, actor, target.request);
     const subject = 'notebook_id' in target ? notebookStream(target.notebook_id) : kernelStream(target.kernel_id);
     if (!(await this.claims.heldElsewhere(subject))) return otherwise();
-    if (!this.relay.reachesOtherNodes) throw runsElsewhere(subject, 'which this node cannot reach without a bus across nodes (REDIS_URL)');
+    if (!this.relay.reachesOtherNodes) throw runsElsewhere(target, 'which this node cannot reach without a bus across nodes (REDIS_URL)');
     try {
       return await this.relay.call(actor, target);
     } catch (error) {
@@ -258,7 +263,7 @@ export class KernelGateway {
   // The kernel a call names, when it runs (or, a notebook's, is starting) on this node.
   private local(target: KernelCallTarget): Promise<ManagedKernel> | undefined {
     if ('notebook_id' in target) return this.ofNotebook(target.notebook_id);
-    const running = this.managed.get(target.kernel_id);
+    const running = this.running(target.kernel_id);
     return running && Promise.resolve(running);
   }
 
@@ -331,7 +336,7 @@ export class KernelGateway {
       const known = Object.keys(specs.kernelspecs).join(', ') || 'none';
       throw new DomainError('UNPROCESSABLE', `no kernelspec named ${JSON.stringify(specName ?? '')} (installed: ${known})`);
     }
-    if (notebookId && !(await this.claims.claim(notebookStream(notebookId)))) throw runsElsewhere(notebookStream(notebookId), 'since a moment ago: try again');
+    if (notebookId && !(await this.claims.claim(notebookStream(notebookId)))) throw runsElsewhere({ notebook_id: notebookId }, 'since a moment ago: try again');
     const kernel = this.registry.create({ name: specName, spec: model.spec, startupTimeoutMs: this.options.startupTimeoutMs });
     const journal = new KernelJournal(kernel, notebookId, this.store, this.bus, actor, (error) => this.onError(failure('a kernel event was not recorded', error)));
     const managed: ManagedKernel = { kernel, notebookId, owner: actor, journal, progress: new ExecutionProgress(kernel, this.bus), connections: 0 };
@@ -377,9 +382,8 @@ function noKernel(notebookId: string): DomainError {
   return new DomainError('NOT_FOUND', `notebook ${notebookId} has no running kernel`);
 }
 
-function runsElsewhere(subject: string, detail: string): DomainError {
-  const kernel = subject.startsWith('notebook:') ? `the kernel of notebook ${subject.slice('notebook:'.length)}` : `kernel ${subject.slice('kernel:'.length)}`;
-  return new DomainError('CONFLICT', `${kernel} runs on another node, ${detail}`);
+function runsElsewhere(target: KernelTarget, detail: string): DomainError {
+  return new DomainError('CONFLICT', `${describeKernel(target)} runs on another node, ${detail}`);
 }
 
 function failure(what: string, cause: unknown): Error {

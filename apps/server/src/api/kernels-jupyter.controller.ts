@@ -80,7 +80,7 @@ export class JupyterKernelsController {
   async messages(@Param('kernel_id') kernelId: string, @Query('parent') parent: unknown, @Req() request: PrincipalRequest): Promise<{ messages: RawKernelMessage[] }> {
     if (typeof parent !== 'string' || parent === '') throw new DomainError('BAD_REQUEST', 'parent (a msg_id) is required');
     await this.authorize(kernelId, request, 'read');
-    const running = this.kernels.list().find((managed) => managed.kernel.id === kernelId);
+    const running = this.kernels.running(kernelId);
     if (running) await this.kernels.flushed(running);
     return { messages: await readThread(this.store, kernelId, parent) };
   }

@@ -97,7 +97,7 @@ export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnMod
     const data = socket.data as KernelsSocketData;
     try {
       const { kernelId, channels, msgTypes } = parseSubscribe(body);
-      const here = this.kernels.list().find((managed) => managed.kernel.id === kernelId);
+      const here = this.kernels.running(kernelId);
       const { executionState, disconnect } = here ? this.attach(data.principal, here) : await this.follow(data.principal, kernelId);
       if (!socket.connected) return disconnect();
       this.remove(data, kernelId);
