@@ -11,6 +11,9 @@
  *   second kernel, bench/firehose-kernel.ts (real wire protocol, launched from a kernelspec), publishes
  *   FIREHOSE stream messages as fast as its socket takes them; delivered rate and server CPU per message.
  * - Bytes stored per output byte, read from the SQLite file.
+ * - Peer in the same run, when Debian's python3-jupyter-server is installed: Jupyter Server 1.23's kernel
+ *   websocket (bench/jupyter-server-peer.ts), as shipped and without Nagle's algorithm, for the round trip and
+ *   the print loop (its iopub rate limits off).
  *
  *   node --import ./test/support/register-swc.mjs bench/kernels.ts
  *   (ROUND_TRIPS per target and round, ROUNDS, LINES, FIREHOSE, IMAGE_BYTES override the defaults 100, 3, 100,000, 50,000, 1 MiB)
@@ -25,6 +28,7 @@ import { startChildServer, type ChildServer } from '../test/support/child-server
 import { connectSocket } from '../test/support/kernel-clients.js';
 import { TEST_SECRET } from '../test/support/test-secret.js';
 import { completions, executeOver, median, ms, p95, restClient, serverRoundTrip, stopGracefully, timeRoundTrips, WARM_UP, type RoundTrip } from './kernel-round-trips.js';
+import { jupyterServerInstalled, startJupyterServer, type JupyterChannels, type JupyterServerPeer } from './jupyter-server-peer.js';
 import { cpuSeconds, rssBytes } from './process-stats.js';
 
 const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 100);
@@ -35,16 +39,42 @@ const IMAGE_BYTES = Number(process.env.IMAGE_BYTES ?? 1024 * 1024);
 
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
-/** Seconds a direct ZmqKernel takes to receive every stream message of the print loop (first message to idle). */
-async function directThroughput(kernel: ZmqKernel, code: string): Promise<{ messages: number; perSecond: number }> {
-  let messages = 0;
-  let first = 0;
-  const off = kernel.onMessage((message) => {
-    if (message.header.msg_type === 'stream' && messages++ === 0) first = performance.now();
-  });
+/** The stream messages of a print loop as one client receives them: how many, the lines they hold, their rate (first to last). */
+class StreamCount {
+  messages = 0;
+  lines = 0;
+  private first = 0;
+  private last = 0;
+
+  /** Counts one message the client received (anything but `stream` is ignored). */
+  readonly observe = (msgType: string, content: Record<string, unknown>): void => {
+    if (msgType !== 'stream') return;
+    this.last = performance.now();
+    if (this.messages++ === 0) this.first = this.last;
+    this.lines += String(content.text).split('\n').length - 1;
+  };
+
+  get perSecond(): number {
+    return this.messages / ((this.last - this.first) / 1000);
+  }
+}
+
+/** The print loop read by a direct ZmqKernel. */
+async function directThroughput(kernel: ZmqKernel, code: string): Promise<StreamCount> {
+  const count = new StreamCount();
+  const off = kernel.onMessage((message) => count.observe(message.header.msg_type, message.content));
   await kernel.execute(code, { storeHistory: false }).done;
   off();
-  return { messages, perSecond: messages / ((performance.now() - first) / 1000) };
+  return count;
+}
+
+/** The print loop read over Jupyter Server's kernel websocket; whether its idle status was lost too. */
+async function peerThroughput(channels: JupyterChannels, code: string): Promise<StreamCount & { idleLost: boolean }> {
+  const count = new StreamCount();
+  const off = channels.onMessage((message) => count.observe(message.header.msg_type, message.content));
+  const { idleLost } = await channels.execute(code);
+  off();
+  return Object.assign(count, { idleLost });
 }
 
 /** Events of a notebook (and of its kernels) stored after a position, read from the SQLite file: count and payload + metadata bytes. */
@@ -98,21 +128,15 @@ function writeFirehoseSpec(jupyterPath: string): void {
 
 /** One firehose run: stream messages delivered to the subscriber per second (first to last) and server CPU per message. */
 async function firehoseRun(socket: Socket, submit: () => Promise<string>, completed: (executionId: string) => Promise<void>, pid: number) {
-  let streams = 0;
-  let first = 0;
-  let last = 0;
-  const counter = (message: RawKernelMessage) => {
-    if (message.msg_type !== 'stream') return;
-    last = performance.now();
-    if (streams++ === 0) first = last;
-  };
+  const count = new StreamCount();
+  const counter = (message: RawKernelMessage) => count.observe(message.msg_type, message.content);
   socket.on('message', counter);
   const cpuBefore = cpuSeconds(pid);
   await completed(await submit());
   const cpu = cpuSeconds(pid) - cpuBefore;
   socket.off('message', counter);
-  if (streams !== FIREHOSE) throw new Error(`the subscriber got ${streams} of ${FIREHOSE} stream messages`);
-  return { perSecond: streams / ((last - first) / 1000), cpuPerMessage: cpu / streams };
+  if (count.messages !== FIREHOSE) throw new Error(`the subscriber got ${count.messages} of ${FIREHOSE} stream messages`);
+  return { perSecond: count.perSecond, cpuPerMessage: cpu / count.messages };
 }
 
 async function main(): Promise<void> {
@@ -122,6 +146,7 @@ async function main(): Promise<void> {
   const sockets: Socket[] = [];
   const spec = discoverKernelSpecs().kernelspecs.python3.spec;
   const direct = new ZmqKernel({ name: 'python3', spec });
+  let peer: JupyterServerPeer | undefined;
   try {
     const jupyterPath = join(dataDir, 'jupyter');
     writeFirehoseSpec(jupyterPath);
@@ -139,6 +164,8 @@ async function main(): Promise<void> {
     await socket.emitWithAck('subscribe', { kernel_id: kernel.kernel.id });
     const completed = completions(socket);
     await direct.start();
+    peer = jupyterServerInstalled() ? await startJupyterServer() : undefined;
+    const peerChannels = peer ? { shipped: await peer.kernel({ nodelay: false }), nodelay: await peer.kernel({ nodelay: true }) } : undefined;
 
     // Round trips, interleaved by round.
     const onePlusOne = await cell('1+1');
@@ -156,6 +183,13 @@ async function main(): Promise<void> {
       { name: 'server, scratch, Socket.IO: `/kernels` `execute` (ack) until reply + idle', run: serverRoundTrip(() => execute({ code: '1+1' }), completed) },
       { name: 'server, cell, Socket.IO: `/kernels` `execute` (ack) until reply + idle', run: serverRoundTrip(() => execute({ cell_id: onePlusOne }), completed) },
     ];
+    if (peer && peerChannels) {
+      const { shipped, nodelay } = peerChannels;
+      targets.push(
+        { name: `peer: Jupyter Server ${peer.version}, kernel websocket, as shipped (Nagle on)`, run: async () => (await shipped.execute('1+1'), {}) },
+        { name: `peer: Jupyter Server ${peer.version}, kernel websocket, TCP_NODELAY`, run: async () => (await nodelay.execute('1+1'), {}) },
+      );
+    }
     const samples = targets.map(() => ({ total: [] as number[], accepted: [] as number[] }));
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, target] of targets.entries()) await timeRoundTrips(target.run, ROUND_TRIPS, samples[i]);
@@ -164,12 +198,10 @@ async function main(): Promise<void> {
     // Throughput: one iopub stream message per line, counted at a Socket.IO subscriber; the same loop read directly.
     const printLoop = `for i in range(${LINES}):\n    print(i, flush=True)`;
     const directRun = await directThroughput(direct, printLoop);
+    const peerRun = peerChannels ? await peerThroughput(peerChannels.nodelay, printLoop) : undefined;
     const printer = await cell(printLoop);
-    let streams = 0;
-    let first = 0;
-    const counter = (message: RawKernelMessage) => {
-      if (message.msg_type === 'stream' && streams++ === 0) first = performance.now();
-    };
+    const served = new StreamCount();
+    const counter = (message: RawKernelMessage) => served.observe(message.msg_type, message.content);
     socket.on('message', counter);
     const rssBefore = rssBytes(pid);
     let peakRss = rssBefore;
@@ -221,6 +253,7 @@ async function main(): Promise<void> {
     console.log(`## Kernels benchmark (${new Date().toISOString().slice(0, 10)})\n`);
     console.log(`- ${availableParallelism()} CPUs (${cpuModel}), Node ${process.version}, real ipykernel (python3)`);
     console.log('- server: a child process on a fresh SQLite data dir (WAL, synchronous=FULL, writer thread); clients and the direct peer in this process');
+    console.log(peer ? `- peer: Jupyter Server ${peer.version} (child process, iopub rate limits off), its own ipykernels` : '- peer: Jupyter Server not installed (apt-get install -y python3-jupyter-server); its rows are left out');
     console.log(`- ${ROUNDS} interleaved rounds × ${ROUND_TRIPS} round trips per target (each after ${WARM_UP} warm-up); print loop of ${LINES.toLocaleString('en')} lines; image ${IMAGE_BYTES.toLocaleString('en')} random bytes\n`);
     console.log('| round trip of `1+1` | median ms | p95 ms | median overhead vs direct | median to the 202 / ack |');
     console.log('|---|---|---|---|---|');
@@ -230,14 +263,17 @@ async function main(): Promise<void> {
       const overhead = i === 0 ? '-' : `${ms(median(total) - directMedian)} ms`;
       console.log(`| ${target.name} | ${ms(median(total))} | ${ms(p95(total))} | ${overhead} | ${accepted.length > 0 ? `${ms(median(accepted))} ms` : '-'} |`);
     }
-    const perSecond = streams / ((end - first) / 1000);
-    console.log('\n| iopub throughput (`print(i, flush=True)` loop) | value |');
+    console.log(`\n| iopub throughput (\`print(i, flush=True)\` × ${LINES.toLocaleString('en')}), as the reader receives it | stream messages | lines received | messages/s (first to last) | % of direct |`);
+    console.log('|---|---|---|---|---|');
+    const reader = (name: string, count: StreamCount, note = '') =>
+      console.log(`| ${name} | ${count.messages.toLocaleString('en')} | ${count.lines.toLocaleString('en')}${note} | ${Math.round(count.perSecond).toLocaleString('en')} | ${((count.perSecond / directRun.perSecond) * 100).toFixed(0)} % |`);
+    reader('direct ZmqKernel', directRun);
+    if (peerRun) reader('peer: Jupyter Server websocket (rate limits off)', peerRun, peerRun.idleLost ? ' (its idle status lost too)' : '');
+    reader('Palimpsest: `/kernels` subscriber', served);
+    console.log(`\n| Palimpsest's print loop cell | value |`);
     console.log('|---|---|');
-    console.log(`| direct ZmqKernel: stream messages / messages/s | ${directRun.messages.toLocaleString('en')} / ${Math.round(directRun.perSecond).toLocaleString('en')} |`);
-    console.log(`| server: stream messages delivered to the \`/kernels\` subscriber | ${streams.toLocaleString('en')} |`);
-    console.log(`| server: messages/s (first stream message to idle) | ${Math.round(perSecond).toLocaleString('en')} (${((perSecond / directRun.perSecond) * 100).toFixed(0)} % of direct) |`);
-    console.log(`| whole cell: ack to idle / to the final notebook write | ${((end - start) / 1000).toFixed(2)} s / ${((finalEnd - start) / 1000).toFixed(2)} s |`);
-    console.log(`| server CPU (user + system, all threads) per stream message, until the final write | ${((cpu / streams) * 1e6).toFixed(0)} µs |`);
+    console.log(`| ack to idle / to the final notebook write | ${((end - start) / 1000).toFixed(2)} s / ${((finalEnd - start) / 1000).toFixed(2)} s |`);
+    console.log(`| server CPU (user + system, all threads) per stream message, until the final write | ${((cpu / served.messages) * 1e6).toFixed(0)} µs |`);
     console.log(`| server RSS before / peak / after | ${mib(rssBefore)} / ${mib(peakRss)} / ${mib(rssAfter)} MiB |`);
     const rates = hoseRuns.map((run) => run.perSecond);
     console.log(`\n| iopub capacity (firehose kernel, ${FIREHOSE.toLocaleString('en')} stream messages per run, ${ROUNDS} runs) | value |`);
@@ -255,6 +291,7 @@ async function main(): Promise<void> {
   } finally {
     for (const socket of sockets) socket.disconnect();
     await direct.shutdown().catch(() => undefined);
+    await peer?.stop();
     if (server) await stopGracefully(server);
     rmSync(dataDir, { recursive: true, force: true });
   }

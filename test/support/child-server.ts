@@ -18,7 +18,13 @@ export interface ChildServer {
  * it prints `listening <port>`; it is killed and the promise rejects if that takes longer than `timeoutMs`.
  */
 export function startListeningChild(script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', './test/support/register-swc.mjs', script, ...args], {
+  return startListeningProcess(process.execPath, ['--import', './test/support/register-swc.mjs', script, ...args], env, timeoutMs);
+}
+
+/** Runs any program that prints `listening <port>` once it serves, as `startListeningChild` runs a script. */
+export function startListeningProcess(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ChildServer> {
+  const commandLine = [command, ...args].join(' ');
+  const child = spawn(command, args, {
     cwd: process.cwd(),
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -29,10 +35,10 @@ export function startListeningChild(script: string, args: string[], env: NodeJS.
     await exited;
   };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => void kill().then(() => reject(new Error(`${script} did not print its port within ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(() => void kill().then(() => reject(new Error(`${commandLine} did not print its port within ${timeoutMs} ms`))), timeoutMs);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${script} exited early (code ${code}, signal ${signal})`));
+      reject(new Error(`${commandLine} exited early (code ${code}, signal ${signal})`));
     });
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
