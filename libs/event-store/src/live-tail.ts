@@ -130,9 +130,9 @@ class TailSubscription implements Subscription {
 /**
  * Follows the end of the log and fans committed events out to live subscriptions, in position order
  * with no gap. A wake-up reads the committed events after its position from the store, so events
- * committed by other processes (PostgreSQL, several nodes) arrive too. When the store is the log's only
- * writer (SQLite), it hands over the rows each commit inserted; they are dispatched without a read as
- * long as they continue exactly where the tail is, and anything else falls back to the read.
+ * committed by other processes (PostgreSQL, several nodes) arrive too. The store hands over the rows each
+ * of its own commits inserted; they are dispatched without a read as long as they continue exactly where
+ * the tail is, and anything else (another node's commit in between) falls back to the read.
  */
 export class LiveTail {
   private position = 0;
@@ -167,13 +167,18 @@ export class LiveTail {
     return new TailSubscription(this, query, handler);
   }
 
-  /** Signals that something was committed (with the rows it inserted, when the caller is the only writer); the tail dispatches it. */
+  /** Signals that something was committed (with the rows this process inserted, when it was the committer); the tail dispatches it. */
   wake(inserted?: LoggedEvent[]): Promise<void> {
     if (this.stopped) return this.chain;
     if (inserted && inserted.length > 0) this.handedOver.push(inserted);
     this.wanted = true;
     if (!this.pumping) this.chain = this.chain.then(() => this.pump());
     return this.chain;
+  }
+
+  /** Signals that another connection committed up to `position` (a NOTIFY); nothing to do when the tail has already dispatched it. */
+  notified(position: number): Promise<void> {
+    return position <= this.position ? this.chain : this.wake();
   }
 
   /** Joins a caught-up subscription to the live set, first delivering whatever it is still behind. */

@@ -24,10 +24,10 @@ export interface ChainRow {
 export interface CommittedBatch {
   outcomes: AppendOutcome[];
   /**
-   * The rows it inserted, as a read would return them, when this process is the log's only writer (the
-   * live tail then need not read them back); null when other writers may interleave (PostgreSQL).
+   * The rows it inserted, as a read would return them: the live tail dispatches them without reading them back
+   * when they continue exactly where it is (no other node committed in between).
    */
-  inserted: LoggedEvent[] | null;
+  inserted: LoggedEvent[];
 }
 
 /** The SQL side of the store for one database engine; the shared logic lives in TypeOrmEventStore. */

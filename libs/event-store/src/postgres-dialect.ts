@@ -1,10 +1,10 @@
 import type { LoggedEvent } from '@palimpsest/contracts';
-import type { Pool, PoolClient } from 'pg';
-import type { DataSource, QueryRunner } from 'typeorm';
-import { planBatch, type AppendOutcome, type ExistingRow, type PendingAppend, type StreamHead } from './batch-plan.js';
+import { DatabaseError, type Pool, type PoolClient } from 'pg';
+import type { DataSource } from 'typeorm';
+import { planBatch, type ExistingRow, type PendingAppend, type RowToInsert, type StreamHead } from './batch-plan.js';
 import type { DocCheckpoint, ReadQuery } from './event-store.js';
 import type { ChainRow, CommittedBatch, LogDialect } from './log-dialect.js';
-import { chainRowsQuery, EVENT_COLUMNS, type ChainEventRow, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
+import { chainRowsQuery, EVENT_COLUMNS, insertedEvents, type ChainEventRow, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
 
 /** Every append transaction takes this advisory lock, so commit order is position order on every node. */
 const APPEND_LOCK_KEY = 7_340_113_901;
@@ -25,86 +25,115 @@ function numbered(sql: string): string {
  */
 export class PostgresDialect implements LogDialect {
   private listener: PoolClient | null = null;
+  /** The positions this node's commits NOTIFY, until the notification comes back: the local tail has them already. */
+  private readonly ownCommits = new Set<number>();
 
   constructor(private readonly dataSource: DataSource) {}
 
-  private async query<T>(sql: string, params: unknown[] = [], runner?: QueryRunner): Promise<T[]> {
-    return (await (runner ?? this.dataSource).query(numbered(sql), params)) as T[];
+  private async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.dataSource.query<T[]>(numbered(sql), params);
   }
 
-  /** Other nodes may commit between this node's batches, so the live tail always reads what was committed. */
+  /**
+   * One append transaction in four round trips on a pool client of its own: BEGIN with the lock, the heads and
+   * possible retries read under it, every insert and the NOTIFY in one statement, COMMIT. (The lock must be held
+   * before the read starts: a statement's snapshot is taken when the statement begins.) The inserted rows go to
+   * this node's live tail, which dispatches them without a read when they continue exactly where it is, and
+   * reads when another node committed in between.
+   */
   async commitBatch(batch: readonly PendingAppend[]): Promise<CommittedBatch> {
-    return { outcomes: await this.commitOutcomes(batch), inserted: null };
-  }
-
-  private async commitOutcomes(batch: readonly PendingAppend[]): Promise<AppendOutcome[]> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
+    const client = await this.pool().connect();
+    let broken = false;
+    let announced: number | null = null;
     try {
-      await runner.startTransaction();
-      await runner.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
-      const streams = [...new Set(batch.map((p) => p.request.stream))];
-      const headRows = await this.query<{ stream_id: string; stream_version: string; hash: Buffer }>(
-        'SELECT DISTINCT ON (stream_id) stream_id, stream_version, hash FROM events WHERE stream_id = ANY(?) ORDER BY stream_id, stream_version DESC',
-        [streams],
-        runner,
-      );
-      const heads = new Map<string, StreamHead>(headRows.map((r) => [r.stream_id, { version: Number(r.stream_version), hash: r.hash }]));
-      const ids = batch.flatMap((p) => p.events.map((e) => e.id));
-      const existingRows = await this.query<{ position: string; event_id: string; stream_id: string; stream_version: string; type: string; data: Buffer; metadata: Buffer }>(
-        'SELECT position, event_id, stream_id, stream_version, type, data, metadata FROM events WHERE event_id = ANY(?::uuid[])',
-        [ids],
-        runner,
-      );
-      const existing = new Map<string, ExistingRow>(
-        existingRows.map((r) => [
-          r.event_id,
-          { position: Number(r.position), id: r.event_id, stream: r.stream_id, version: Number(r.stream_version), type: r.type, data: r.data, metadata: r.metadata },
-        ]),
-      );
-      const plan = planBatch(batch, heads, existing, Date.now());
-      let positions: number[] = [];
-      if (plan.rows.length > 0) {
-        const rows = plan.rows;
-        const inserted = await this.query<{ position: string; event_id: string }>(
-          `INSERT INTO events (event_id, stream_id, stream_version, type, data_encoding, data, metadata, actor, notebook_id, recorded_at, prev_hash, hash)
-           SELECT * FROM unnest(?::uuid[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::bytea[], ?::bytea[], ?::text[], ?::text[], ?::bigint[], ?::bytea[], ?::bytea[])
-           RETURNING position, event_id`,
-          [
-            rows.map((r) => r.id),
-            rows.map((r) => r.stream),
-            rows.map((r) => r.version),
-            rows.map((r) => r.type),
-            rows.map((r) => r.encoding),
-            rows.map((r) => r.data),
-            rows.map((r) => r.metadata),
-            rows.map((r) => r.actor),
-            rows.map((r) => r.notebookId),
-            rows.map((r) => r.recordedAt),
-            rows.map((r) => r.prevHash),
-            rows.map((r) => r.hash),
-          ],
-          runner,
-        );
-        const byId = new Map(inserted.map((r) => [r.event_id, Number(r.position)]));
-        positions = rows.map((r) => byId.get(r.id)!);
-        const cells = rows.flatMap((r, i) => [...new Set(r.cellIds)].map((cellId) => [cellId, positions[i]] as const));
-        if (cells.length > 0) {
-          await this.query('INSERT INTO event_cells (cell_id, position) SELECT * FROM unnest(?::text[], ?::bigint[])', [
-            cells.map((c) => c[0]),
-            cells.map((c) => c[1]),
-          ], runner);
-        }
-        await runner.query(`SELECT pg_notify($1, $2)`, [COMMIT_CHANNEL, String(Math.max(...positions))]);
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK_KEY})`);
+      try {
+        const { heads, existing } = await this.lockedState(client, batch);
+        const plan = planBatch(batch, heads, existing, Date.now());
+        const positions = plan.rows.length > 0 ? await this.insertRows(client, plan.rows) : [];
+        if (positions.length > 0) this.ownCommits.add((announced = Math.max(...positions)));
+        await client.query('COMMIT');
+        return { outcomes: plan.outcomes(positions), inserted: insertedEvents(plan.rows, positions) };
+      } catch (error) {
+        if (announced !== null) this.ownCommits.delete(announced);
+        await client.query('ROLLBACK').catch(() => (broken = true));
+        throw error;
       }
-      await runner.commitTransaction();
-      return plan.outcomes(positions);
     } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      broken ||= !(error instanceof DatabaseError);
       throw error;
     } finally {
-      await runner.release();
+      // A connection that failed outside SQL (or could not roll back) is not given back to the pool.
+      client.release(broken);
     }
+  }
+
+  /** The heads of the batch's streams and the stored events whose ids appends chose themselves (retries), in one query. */
+  private async lockedState(client: PoolClient, batch: readonly PendingAppend[]): Promise<{ heads: Map<string, StreamHead>; existing: Map<string, ExistingRow> }> {
+    const streams = [...new Set(batch.map((p) => p.request.stream))];
+    // A store-generated id is new by construction: only appends with ids of their own can be retries.
+    const ownIds = batch.filter((p) => !p.events.every((e) => e.generatedId)).flatMap((p) => p.events.map((e) => e.id));
+    const { rows } = await client.query<{ head: boolean; position: string | null; event_id: string | null; stream_id: string; stream_version: string; type: string | null; data: Buffer | null; metadata: Buffer | null; hash: Buffer | null }>({
+      name: 'palimpsest-append-state', // prepared once per connection
+      // Each head is the first entry of a backward scan of the (stream_id, stream_version) index, whatever the stream's length.
+      text: `SELECT true AS head, NULL::bigint AS position, NULL::uuid AS event_id, h.stream_id, h.stream_version, NULL::text AS type, NULL::bytea AS data,
+              NULL::bytea AS metadata, h.hash
+         FROM unnest($1::text[]) AS s(stream_id)
+         CROSS JOIN LATERAL (SELECT stream_id, stream_version, hash FROM events WHERE stream_id = s.stream_id ORDER BY stream_version DESC LIMIT 1) AS h
+       UNION ALL
+       SELECT false, position, event_id, stream_id, stream_version, type, data, metadata, NULL FROM events WHERE event_id = ANY($2::uuid[])`,
+      values: [streams, ownIds],
+    });
+    const heads = new Map<string, StreamHead>();
+    const existing = new Map<string, ExistingRow>();
+    for (const r of rows) {
+      if (r.head) heads.set(r.stream_id, { version: Number(r.stream_version), hash: r.hash });
+      else existing.set(r.event_id!, { position: Number(r.position), id: r.event_id!, stream: r.stream_id, version: Number(r.stream_version), type: r.type!, data: r.data!, metadata: r.metadata! });
+    }
+    return { heads, existing };
+  }
+
+  /** Inserts the planned rows and their cell index entries and NOTIFYs the last position, in one statement; answers the positions in row order. */
+  private async insertRows(client: PoolClient, rows: readonly RowToInsert[]): Promise<number[]> {
+    const cells = rows.flatMap((r) => [...new Set(r.cellIds)].map((cellId) => [r.id, cellId] as const));
+    const { rows: inserted } = await client.query<{ position: string; event_id: string }>({
+      name: 'palimpsest-append-insert', // prepared once per connection
+      text: `WITH inserted AS (
+         INSERT INTO events (event_id, stream_id, stream_version, type, data_encoding, data, metadata, actor, notebook_id, recorded_at, prev_hash, hash)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::text[], $9::text[], $10::bigint[], $11::bytea[], $12::bytea[])
+         RETURNING position, event_id
+       ), indexed AS (
+         INSERT INTO event_cells (cell_id, position)
+         SELECT cell.cell_id, inserted.position FROM unnest($13::uuid[], $14::text[]) AS cell(event_id, cell_id) JOIN inserted USING (event_id)
+       ), announced AS (
+         SELECT pg_notify($15, (SELECT max(position) FROM inserted)::text)
+       )
+       SELECT position, event_id FROM inserted, announced`,
+      values: [
+        rows.map((r) => r.id),
+        rows.map((r) => r.stream),
+        rows.map((r) => r.version),
+        rows.map((r) => r.type),
+        rows.map((r) => r.encoding),
+        rows.map((r) => r.data),
+        rows.map((r) => r.metadata),
+        rows.map((r) => r.actor),
+        rows.map((r) => r.notebookId),
+        rows.map((r) => r.recordedAt),
+        rows.map((r) => r.prevHash),
+        rows.map((r) => r.hash),
+        cells.map((c) => c[0]),
+        cells.map((c) => c[1]),
+        COMMIT_CHANNEL,
+      ],
+    });
+    const byId = new Map(inserted.map((r) => [r.event_id, Number(r.position)]));
+    return rows.map((r) => byId.get(r.id)!);
+  }
+
+  /** TypeORM's pg pool (the appends take clients of their own from it, to send several statements at once). */
+  private pool(): Pool {
+    return (this.dataSource.driver as unknown as { master: Pool }).master;
   }
 
   async read(query: ReadQuery): Promise<LoggedEvent[]> {
@@ -166,12 +195,19 @@ export class PostgresDialect implements LogDialect {
       : null;
   }
 
-  /** Calls `onCommit` with the last position of every commit on any node (LISTEN on the commit channel). */
+  /**
+   * Calls `onCommit` with the last position of every commit of another node (LISTEN on the commit channel); this
+   * node's own commits reach its tail with their rows.
+   */
   async watchCommits(onCommit: (position: number) => void): Promise<void> {
-    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    this.listener = await pool.connect();
+    this.listener = await this.pool().connect();
     this.listener.on('notification', (message) => {
-      if (message.channel === COMMIT_CHANNEL) onCommit(Number(message.payload));
+      if (message.channel !== COMMIT_CHANNEL) return;
+      const position = Number(message.payload);
+      const own = this.ownCommits.has(position);
+      // Notifications come in commit order: no own commit at or before this one is announced later.
+      for (const committed of this.ownCommits) if (committed <= position) this.ownCommits.delete(committed);
+      if (!own) onCommit(position);
     });
     await this.listener.query(`LISTEN ${COMMIT_CHANNEL}`);
   }

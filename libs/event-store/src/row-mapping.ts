@@ -1,4 +1,5 @@
 import { describeChanges, impliedChanges, type ApiEvent, type EventMetadata, type EventPayload, type EventType, type LoggedEvent } from '@palimpsest/contracts';
+import type { RowToInsert } from './batch-plan.js';
 import type { ReadQuery } from './event-store.js';
 import type { ChainRow } from './log-dialect.js';
 
@@ -34,6 +35,23 @@ export function toLoggedEvent(row: EventRow): LoggedEvent {
     metadata: JSON.parse(row.metadata.toString('utf8')) as EventMetadata,
     payload,
   };
+}
+
+/** The events a batch inserted, exactly as reading their rows back would return them. */
+export function insertedEvents(rows: readonly RowToInsert[], positions: readonly number[]): LoggedEvent[] {
+  return rows.map((row, i) =>
+    toLoggedEvent({
+      position: positions[i],
+      event_id: row.id,
+      stream_id: row.stream,
+      stream_version: row.version,
+      type: row.type,
+      data_encoding: row.encoding,
+      data: row.data,
+      metadata: row.metadata,
+      recorded_at: row.recordedAt,
+    }),
+  );
 }
 
 /** The contract's JSON form of an event: Yjs payloads become base64 with the derived changes beside them. */

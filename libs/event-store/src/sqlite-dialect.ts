@@ -5,30 +5,13 @@ import { planBatch, type ExistingRow, type PendingAppend, type RowToInsert, type
 import type { SqliteWriter } from './sqlite-writer.js';
 import type { DocCheckpoint, ReadQuery } from './event-store.js';
 import type { ChainRow, CommittedBatch, LogDialect } from './log-dialect.js';
-import { chainRowsQuery, EVENT_COLUMNS, type ChainEventRow, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
+import { chainRowsQuery, EVENT_COLUMNS, insertedEvents, type ChainEventRow, toChainRow, toLoggedEvent, whereClause, type EventRow } from './row-mapping.js';
 
 /** How many stream heads the dialect remembers (the oldest is forgotten first). */
 const MAX_CACHED_HEADS = 10_000;
 
 /** How many distinct read queries keep their prepared statement (filters vary; the oldest goes first). */
 const MAX_CACHED_STATEMENTS = 200;
-
-/** The events a batch inserted, exactly as reading their rows back would return them. */
-function insertedEvents(rows: readonly RowToInsert[], positions: readonly number[]): LoggedEvent[] {
-  return rows.map((row, i) =>
-    toLoggedEvent({
-      position: positions[i],
-      event_id: row.id,
-      stream_id: row.stream,
-      stream_version: row.version,
-      type: row.type,
-      data_encoding: row.encoding,
-      data: row.data,
-      metadata: row.metadata,
-      recorded_at: row.recordedAt,
-    }),
-  );
-}
 
 /** The underlying better-sqlite3 handle of a TypeORM data source. */
 function nativeHandle(dataSource: DataSource): BetterSqlite3.Database {

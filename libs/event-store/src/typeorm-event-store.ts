@@ -120,7 +120,7 @@ export class TypeOrmEventStore extends EventStore {
     const dialect = postgres ? new PostgresDialect(dataSource) : new SqliteDialect(dataSource, new SqliteWriter(config.sqlitePath));
     const store = new TypeOrmEventStore(dialect, config);
     store.tail.start(await dialect.headPosition());
-    if (dialect instanceof PostgresDialect) await dialect.watchCommits(() => void store.tail.wake());
+    if (dialect instanceof PostgresDialect) await dialect.watchCommits((position) => void store.tail.notified(position));
     return store;
   }
 
@@ -189,7 +189,7 @@ export class TypeOrmEventStore extends EventStore {
           continue;
         }
         committed.outcomes.forEach((outcome, i) => (outcome.ok ? batch[i].resolve(outcome.result) : batch[i].reject(outcome.error)));
-        if (committed.outcomes.some((o) => o.ok && !o.result.duplicate)) void this.tail.wake(committed.inserted ?? undefined);
+        if (committed.outcomes.some((o) => o.ok && !o.result.duplicate)) void this.tail.wake(committed.inserted);
       }
     } finally {
       this.flushing = null;

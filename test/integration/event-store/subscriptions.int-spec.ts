@@ -239,6 +239,36 @@ describe.each(STORE_BACKENDS)('TypeOrmEventStore subscriptions on %s', (backend)
       }
     });
 
+    it('gives both nodes every event exactly once, in order, while both commit interleaved', async () => {
+      // Each node's tail takes its own commits as handed over (its own NOTIFYs are skipped) and reads the other's.
+      const other = await TypeOrmEventStore.open({ databaseUrl: process.env.DATABASE_URL, postgresSchema: t.location, migrations: MIGRATIONS });
+      const there = new Collector();
+      const thereSubscription = other.subscribe({}, there);
+      try {
+        const here = new Collector();
+        await subscribe({}, here).live;
+        await thereSubscription.live;
+
+        const writer = (store: TypeOrmEventStore, name: string) =>
+          Promise.all(Array.from({ length: 4 }, async (_, w) => {
+            const positions: number[] = [];
+            for (let i = 0; i < 15; i++) positions.push(...(await store.append({ stream: `notebook:${name}${w}`, events: [jsonEvent({ i })] })).positions);
+            return positions;
+          }));
+        const written = (await Promise.all([writer(t.store, 'here'), writer(other, 'there')])).flat(2);
+
+        const last = Math.max(...written);
+        await Promise.all([here.reached(last), there.reached(last)]);
+        const stored = await readAll(t.store);
+        expect(stored).toHaveLength(120);
+        expect(here.events).toEqual(stored);
+        expect(there.events).toEqual(stored);
+      } finally {
+        thereSubscription.close();
+        await other.close();
+      }
+    });
+
     it('closes without an unhandled error while another node keeps committing', async () => {
       const other = await TypeOrmEventStore.open({ databaseUrl: process.env.DATABASE_URL, postgresSchema: t.location, migrations: MIGRATIONS });
       try {
