@@ -47,23 +47,18 @@ export class PostgresDialect implements LogDialect {
     let announced: number | null = null;
     try {
       await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK_KEY})`);
-      try {
-        const { heads, existing } = await this.lockedState(client, batch);
-        const plan = planBatch(batch, heads, existing, Date.now());
-        const positions = plan.rows.length > 0 ? await this.insertRows(client, plan.rows) : [];
-        if (positions.length > 0) this.ownCommits.add((announced = Math.max(...positions)));
-        await client.query('COMMIT');
-        return { outcomes: plan.outcomes(positions), inserted: insertedEvents(plan.rows, positions) };
-      } catch (error) {
-        if (announced !== null) this.ownCommits.delete(announced);
-        await client.query('ROLLBACK').catch(() => (broken = true));
-        throw error;
-      }
+      const { heads, existing } = await this.lockedState(client, batch);
+      const plan = planBatch(batch, heads, existing, Date.now());
+      const positions = plan.rows.length > 0 ? await this.insertRows(client, plan.rows) : [];
+      if (positions.length > 0) this.ownCommits.add((announced = Math.max(...positions)));
+      await client.query('COMMIT');
+      return { outcomes: plan.outcomes(positions), inserted: insertedEvents(plan.rows, positions) };
     } catch (error) {
-      broken ||= !(error instanceof DatabaseError);
+      if (announced !== null) this.ownCommits.delete(announced);
+      // A connection that failed outside SQL, or could not roll back, is not given back to the pool.
+      broken = !(error instanceof DatabaseError) || (await client.query('ROLLBACK').then(() => false, () => true));
       throw error;
     } finally {
-      // A connection that failed outside SQL (or could not roll back) is not given back to the pool.
       client.release(broken);
     }
   }
