@@ -35,7 +35,6 @@ export interface JupyterChannels {
   execute(code: string): Promise<{ idleLost: boolean }>;
   /** Calls `listener` with every message of the websocket; answers a function that stops it. */
   onMessage(listener: (message: WebsocketKernelMessage) => void): () => void;
-  close(): void;
 }
 
 /** A running Jupyter Server peer. */
@@ -132,6 +131,5 @@ function openChannels(socket: WebSocket): JupyterChannels {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    close: () => socket.close(),
   };
 }

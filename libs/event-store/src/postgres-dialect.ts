@@ -8,6 +8,8 @@ import { chainRowsQuery, EVENT_COLUMNS, insertedEvents, type ChainEventRow, toCh
 
 /** Every append transaction takes this advisory lock, so commit order is position order on every node. */
 const APPEND_LOCK_KEY = 7_340_113_901;
+/** The fields of a planned row, in the order of the `events` columns the append's INSERT unnests. */
+const INSERTED_COLUMNS = ['id', 'stream', 'version', 'type', 'encoding', 'data', 'metadata', 'actor', 'notebookId', 'recordedAt', 'prevHash', 'hash'] as const satisfies ReadonlyArray<keyof RowToInsert>;
 /** The NOTIFY channel on which committed positions are announced to every node's live tail. */
 export const COMMIT_CHANNEL = 'palimpsest_log';
 
@@ -50,7 +52,8 @@ export class PostgresDialect implements LogDialect {
       const { heads, existing } = await this.lockedState(client, batch);
       const plan = planBatch(batch, heads, existing, Date.now());
       const positions = plan.rows.length > 0 ? await this.insertRows(client, plan.rows) : [];
-      if (positions.length > 0) this.ownCommits.add((announced = Math.max(...positions)));
+      // Reduced, not spread: a batch may hold more rows than a call takes arguments.
+      if (positions.length > 0) this.ownCommits.add((announced = positions.reduce((a, b) => Math.max(a, b))));
       await client.query('COMMIT');
       return { outcomes: plan.outcomes(positions), inserted: insertedEvents(plan.rows, positions) };
     } catch (error) {
@@ -105,18 +108,7 @@ export class PostgresDialect implements LogDialect {
        )
        SELECT position, event_id FROM inserted, announced`,
       values: [
-        rows.map((r) => r.id),
-        rows.map((r) => r.stream),
-        rows.map((r) => r.version),
-        rows.map((r) => r.type),
-        rows.map((r) => r.encoding),
-        rows.map((r) => r.data),
-        rows.map((r) => r.metadata),
-        rows.map((r) => r.actor),
-        rows.map((r) => r.notebookId),
-        rows.map((r) => r.recordedAt),
-        rows.map((r) => r.prevHash),
-        rows.map((r) => r.hash),
+        ...INSERTED_COLUMNS.map((column) => rows.map((row) => row[column])),
         cells.map((c) => c[0]),
         cells.map((c) => c[1]),
         COMMIT_CHANNEL,
