@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { refuseChanges } from './append-only.js';
 
 /**
  * The append-only event log, its cell index and the Yjs checkpoint cache, for SQLite and PostgreSQL.
@@ -34,12 +35,7 @@ export class CreateEventLog1763836800000 implements MigrationInterface {
       position INTEGER NOT NULL REFERENCES events(position),
       PRIMARY KEY (cell_id, position)
     ) STRICT, WITHOUT ROWID`);
-    for (const table of ['events', 'event_cells']) {
-      for (const op of ['UPDATE', 'DELETE']) {
-        await runner.query(`CREATE TRIGGER ${table}_no_${op.toLowerCase()} BEFORE ${op} ON ${table}
-          BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`);
-      }
-    }
+    for (const table of ['events', 'event_cells']) await refuseChanges(runner, table);
     await runner.query(`CREATE TABLE doc_checkpoints (
       stream_id      TEXT    NOT NULL,
       stream_version INTEGER NOT NULL,
@@ -75,12 +71,7 @@ export class CreateEventLog1763836800000 implements MigrationInterface {
     )`);
     await runner.query(`CREATE FUNCTION refuse_log_change() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$`);
-    for (const table of ['events', 'event_cells']) {
-      await runner.query(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table}
-        FOR EACH ROW EXECUTE FUNCTION refuse_log_change()`);
-      await runner.query(`CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table}
-        FOR EACH STATEMENT EXECUTE FUNCTION refuse_log_change()`);
-    }
+    for (const table of ['events', 'event_cells']) await refuseChanges(runner, table);
     await runner.query(`CREATE TABLE doc_checkpoints (
       stream_id      TEXT   NOT NULL,
       stream_version BIGINT NOT NULL,

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { refuseChanges } from './append-only.js';
 
 /**
  * Signed seals of stream heads (truncation evidence), for SQLite and PostgreSQL: insert-only like the
@@ -19,17 +20,7 @@ export class CreateStreamSeals1764028800000 implements MigrationInterface {
       sealed_at  ${int} NOT NULL,
       PRIMARY KEY (stream_id, version)
     )${strict}`);
-    if (postgres) {
-      await runner.query(`CREATE TRIGGER stream_seals_append_only BEFORE UPDATE OR DELETE ON stream_seals
-        FOR EACH ROW EXECUTE FUNCTION refuse_log_change()`);
-      await runner.query(`CREATE TRIGGER stream_seals_no_truncate BEFORE TRUNCATE ON stream_seals
-        FOR EACH STATEMENT EXECUTE FUNCTION refuse_log_change()`);
-      return;
-    }
-    for (const op of ['UPDATE', 'DELETE']) {
-      await runner.query(`CREATE TRIGGER stream_seals_no_${op.toLowerCase()} BEFORE ${op} ON stream_seals
-        BEGIN SELECT RAISE(ABORT, 'stream_seals is append-only'); END`);
-    }
+    await refuseChanges(runner, 'stream_seals');
   }
 
   async down(runner: QueryRunner): Promise<void> {

@@ -12,6 +12,8 @@ export interface EncodedEvent {
   actor: string;
   notebookId: string | null;
   cellIds: readonly string[];
+  /** The Jupyter message ids it is indexed under (see `threadIdsOf`). */
+  threadIds: readonly string[];
   /** True when the store generated the id (a fresh UUIDv7 no stored event can have). */
   generatedId: boolean;
 }

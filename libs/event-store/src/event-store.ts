@@ -42,6 +42,8 @@ export interface ReadQuery {
   types?: readonly string[];
   actor?: string;
   cellId?: string;
+  /** Only the kernel messages of a thread: the message with this Jupyter msg_id and those whose parent it is. */
+  thread?: string;
   /** Recorded at or after this time (unix ms). */
   since?: number;
   /** Recorded at or before this time (unix ms). */

@@ -91,9 +91,10 @@ export class PostgresDialect implements LogDialect {
     return { heads, existing };
   }
 
-  /** Inserts the planned rows and their cell index entries and NOTIFYs the last position, in one statement; answers the positions in row order. */
+  /** Inserts the planned rows, their cell and message-id index entries, and NOTIFYs the last position, in one statement; answers the positions in row order. */
   private async insertRows(client: PoolClient, rows: readonly RowToInsert[]): Promise<number[]> {
     const cells = rows.flatMap((r) => [...new Set(r.cellIds)].map((cellId) => [r.id, cellId] as const));
+    const msgIds = rows.flatMap((r) => r.threadIds.map((msgId) => [r.id, msgId] as const));
     const { rows: inserted } = await client.query<{ position: string; event_id: string }>({
       name: 'palimpsest-append-insert', // prepared once per connection
       text: `WITH inserted AS (
@@ -103,14 +104,19 @@ export class PostgresDialect implements LogDialect {
        ), indexed AS (
          INSERT INTO event_cells (cell_id, position)
          SELECT cell.cell_id, inserted.position FROM unnest($13::uuid[], $14::text[]) AS cell(event_id, cell_id) JOIN inserted USING (event_id)
+       ), threaded AS (
+         INSERT INTO event_msg_ids (msg_id, position)
+         SELECT ids.msg_id, inserted.position FROM unnest($15::uuid[], $16::text[]) AS ids(event_id, msg_id) JOIN inserted USING (event_id)
        ), announced AS (
-         SELECT pg_notify($15, (SELECT max(position) FROM inserted)::text)
+         SELECT pg_notify($17, (SELECT max(position) FROM inserted)::text)
        )
        SELECT position, event_id FROM inserted, announced`,
       values: [
         ...INSERTED_COLUMNS.map((column) => rows.map((row) => row[column])),
         cells.map((c) => c[0]),
         cells.map((c) => c[1]),
+        msgIds.map((m) => m[0]),
+        msgIds.map((m) => m[1]),
         COMMIT_CHANNEL,
       ],
     });

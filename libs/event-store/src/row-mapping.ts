@@ -2,6 +2,7 @@ import { describeChanges, impliedChanges, type ApiEvent, type EventMetadata, typ
 import type { RowToInsert } from './batch-plan.js';
 import type { ReadQuery } from './event-store.js';
 import type { ChainRow } from './log-dialect.js';
+import { threadIdsOf } from './message-ids.js';
 
 /** The columns every dialect selects for a logged event. */
 export const EVENT_COLUMNS = 'position, event_id, stream_id, stream_version, type, data_encoding, data, metadata, recorded_at';
@@ -86,6 +87,7 @@ export function matchesQuery(event: LoggedEvent, query: Omit<ReadQuery, 'limit'>
   if (query.types?.length && !query.types.includes(event.type)) return false;
   if (query.actor !== undefined && event.metadata.actor !== query.actor) return false;
   if (query.cellId !== undefined && !event.metadata.cell_ids.includes(query.cellId)) return false;
+  if (query.thread !== undefined && !threadIdsOf(event.type, event.payload).includes(query.thread)) return false;
   if (query.since !== undefined && event.recordedAt < query.since) return false;
   if (query.until !== undefined && event.recordedAt > query.until) return false;
   return true;
@@ -105,7 +107,22 @@ export function whereClause(query: ReadQuery): { sql: string; params: unknown[] 
   if (query.stream !== undefined) add('stream_id = ?', query.stream);
   if (query.types?.length) add(`type IN (${query.types.map(() => '?').join(', ')})`, ...query.types);
   if (query.actor !== undefined) add('actor = ?', query.actor);
-  if (query.cellId !== undefined) add('position IN (SELECT position FROM event_cells WHERE cell_id = ?)', query.cellId);
+  // An index subquery gets the position bounds too, so a page reads the index from where it starts (SQLite lists it first).
+  const indexed = (table: string, column: string, value: string) => {
+    let subquery = `SELECT position FROM ${table} WHERE ${column} = ?`;
+    const values: unknown[] = [value];
+    if (query.after !== undefined) {
+      subquery += ' AND position > ?';
+      values.push(query.after);
+    }
+    if (query.upTo !== undefined) {
+      subquery += ' AND position <= ?';
+      values.push(query.upTo);
+    }
+    add(`position IN (${subquery})`, ...values);
+  };
+  if (query.cellId !== undefined) indexed('event_cells', 'cell_id', query.cellId);
+  if (query.thread !== undefined) indexed('event_msg_ids', 'msg_id', query.thread);
   if (query.since !== undefined) add('recorded_at >= ?', query.since);
   if (query.until !== undefined) add('recorded_at <= ?', query.until);
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };

@@ -20,6 +20,7 @@ import {
 } from './event-store.js';
 import { verifyChains } from './chain-verifier.js';
 import { LiveTail } from './live-tail.js';
+import { threadIdsOf } from './message-ids.js';
 import type { CommittedBatch, LogDialect } from './log-dialect.js';
 import { PostgresDialect } from './postgres-dialect.js';
 import { whereClause } from './row-mapping.js';
@@ -172,6 +173,7 @@ export class TypeOrmEventStore extends EventStore {
       actor: event.metadata.actor,
       notebookId: event.metadata.notebook_id,
       cellIds: event.metadata.cell_ids,
+      threadIds: threadIdsOf(event.type, event.payload),
       generatedId: event.id === undefined,
     };
   }

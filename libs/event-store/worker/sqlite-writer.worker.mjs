@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { Buffer } from 'node:buffer';
 import { parentPort, workerData } from 'node:worker_threads';
 
-/** @typedef {{ id: string; stream: string; version: number; type: string; encoding: string; data: Uint8Array; metadata: Uint8Array; actor: string; notebookId: string | null; recordedAt: number; prevHash: Uint8Array | null; hash: Uint8Array; cellIds: string[] }} Row */
+/** @typedef {{ id: string; stream: string; version: number; type: string; encoding: string; data: Uint8Array; metadata: Uint8Array; actor: string; notebookId: string | null; recordedAt: number; prevHash: Uint8Array | null; hash: Uint8Array; cellIds: string[]; threadIds: string[] }} Row */
 /** @typedef {{ seq: number; op: 'begin'; streams: string[]; ids: string[] } | { seq: number; op: 'insert'; rows: Row[]; begin: boolean } | { seq: number; op: 'rollback' } | { seq: number; op: 'exec'; sql: string; params: unknown[] } | { seq: number; op: 'close' }} Request */
 
 const port = parentPort;
@@ -32,13 +32,14 @@ const statements = {
      VALUES (@id, @stream, @version, @type, @encoding, @data, @metadata, @actor, @notebookId, @recordedAt, @prevHash, @hash)`,
   ),
   insertCell: db.prepare('INSERT INTO event_cells (cell_id, position) VALUES (?, ?)'),
+  insertMsgId: db.prepare('INSERT INTO event_msg_ids (msg_id, position) VALUES (?, ?)'),
   begin: db.prepare('BEGIN IMMEDIATE'),
   commit: db.prepare('COMMIT'),
   rollback: db.prepare('ROLLBACK'),
 };
 
 /**
- * Inserts rows (and their cell index entries) into the open transaction and commits it.
+ * Inserts rows (and their cell and message-id index entries) into the open transaction and commits it.
  * @param {Row[]} rows
  */
 function insertAndCommit(rows) {
@@ -46,6 +47,7 @@ function insertAndCommit(rows) {
     const bound = { ...row, data: Buffer.from(row.data), metadata: Buffer.from(row.metadata), prevHash: row.prevHash && Buffer.from(row.prevHash), hash: Buffer.from(row.hash) };
     const position = Number(statements.insert.run(bound).lastInsertRowid);
     for (const cellId of new Set(row.cellIds)) statements.insertCell.run(cellId, position);
+    for (const msgId of row.threadIds) statements.insertMsgId.run(msgId, position);
     return position;
   });
   statements.commit.run();

@@ -16,18 +16,19 @@ export interface KernelOrigin {
 
 /** The notebook and starter of a kernel, running or not, from the log; null when the log has no such kernel. */
 export async function kernelOrigin(store: EventStore, kernelId: string): Promise<KernelOrigin | null> {
-  const [first] = await store.read({ stream: kernelStream(kernelId), limit: 1 });
+  const [first] = await store.readStream(kernelStream(kernelId), 1, 1);
   return first ? { notebookId: first.metadata.notebook_id, startedBy: first.metadata.actor } : null;
 }
 
 /**
- * The threaded view of a request, read back from the log: the message with that msg_id and every
- * message whose parent it is, in the order they were recorded.
+ * The threaded view of a request, read back from the log through its message-id index: the message
+ * with that msg_id and every message whose parent it is, in the order they were recorded.
  */
 export async function readThread(store: EventStore, kernelId: string, parentId: string): Promise<RawKernelMessage[]> {
   const thread: RawKernelMessage[] = [];
-  for await (const page of readPages(store, { stream: kernelStream(kernelId), types: ['kernel.message'] }, PAGE)) {
+  for await (const page of readPages(store, { stream: kernelStream(kernelId), types: ['kernel.message'], thread: parentId }, PAGE)) {
     for (const event of page) {
+      // The index only finds candidates: what is shown is decided by the hashed payload itself.
       const data = event.payload.encoding === 'json' ? (event.payload.json as KernelMessageEventData) : null;
       if (data && (data.msg_id === parentId || data.parent_msg_id === parentId)) thread.push(rawMessageOf(data));
     }

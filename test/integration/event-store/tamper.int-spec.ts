@@ -45,7 +45,7 @@ describe.each(STORE_BACKENDS)('TypeOrmEventStore tamper evidence on %s', (backen
     // SQLite has no TRUNCATE (its `DELETE FROM events` is refused above).
     if (backend === 'postgres') {
       it('refuses a raw TRUNCATE of the log', async () => {
-        await expect(t.rawSql('TRUNCATE events, event_cells')).rejects.toThrow(/is append-only/);
+        await expect(t.rawSql('TRUNCATE events, event_cells, event_msg_ids')).rejects.toThrow(/is append-only/);
         await expect(t.rawSql('TRUNCATE event_cells')).rejects.toThrow('event_cells is append-only');
         await expect(t.rawSql('TRUNCATE events CASCADE')).rejects.toThrow(/is append-only/);
         expect(await readAll(t.store)).toHaveLength(7);
