@@ -1,6 +1,7 @@
 /**
  * Event store benchmark: acknowledged appends/s (1 and 50 concurrent writers, single events), batched
- * appends (100 events per append), and replay of a 100,000-update Yjs notebook stream into a Y.Doc, on
+ * appends (100 events per append), replay of a 100,000-update Yjs notebook stream into a Y.Doc, and the
+ * threaded view (a request and the messages it caused) on a kernel stream of 100,000 messages, on
  * SQLite (always) and PostgreSQL (when DATABASE_URL is set), next to a raw better-sqlite3 peer on the same
  * disk. Median of RUNS (default 3) runs, each on a fresh database. Prints the setup and a markdown table.
  *
@@ -9,6 +10,7 @@
  */
 import type { EventMetadata } from '@palimpsest/contracts';
 import { TypeOrmEventStore, type NewEvent } from '@palimpsest/event-store';
+import { readThread } from '@palimpsest/kernels';
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -26,6 +28,8 @@ const RUNS = Number(process.env.RUNS ?? 3);
 /** How long each append measurement runs, in ms. */
 const APPEND_MS = Number(process.env.APPEND_MS ?? 2500);
 const REPLAY_EVENTS = Number(process.env.REPLAY_EVENTS ?? 100_000);
+/** Messages in the kernel stream of the threaded-view scenario. */
+const THREAD_EVENTS = Number(process.env.THREAD_EVENTS ?? 100_000);
 const databaseUrl = process.env.DATABASE_URL;
 const backends: Backend[] = databaseUrl ? ['sqlite', 'postgres'] : ['sqlite'];
 const workDir = mkdtempSync(join(tmpdir(), 'palimpsest-bench-'));
@@ -41,22 +45,35 @@ const payload = {
 const metadata: EventMetadata = { actor: 'alice', cell_ids: ['cell-1'], notebook_id: 'bench' };
 const smallEvent = (): NewEvent => ({ type: 'kernel.message', payload: { encoding: 'json', json: payload }, metadata });
 
-/** A fresh store on a new SQLite file or PostgreSQL schema, removed by `drop`. */
-async function freshStore(backend: Backend, name: string): Promise<{ store: TypeOrmEventStore; drop(): Promise<void> }> {
+/** A store on a fresh SQLite file or PostgreSQL schema, with what the scenarios need around it. */
+interface BenchStore {
+  store: TypeOrmEventStore;
+  /** Updates PostgreSQL's planner statistics, as its autovacuum does once a table has grown (SQLite has none to update). */
+  analyze(): Promise<void>;
+  /** Closes the store and removes its file or schema. */
+  drop(): Promise<void>;
+}
+
+/** Opens a BenchStore on the given backend. */
+async function freshStore(backend: Backend, name: string): Promise<BenchStore> {
   if (backend === 'sqlite') {
     const dir = mkdtempSync(join(workDir, `${name}-`));
     const store = await TypeOrmEventStore.open({ sqlitePath: join(dir, 'log.sqlite'), migrations: MIGRATIONS });
-    return { store, drop: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
+    return { store, analyze: () => Promise.resolve(), drop: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
   }
   const schema = `bench_${process.pid}_${name.replace(/\W/g, '_')}_${Math.random().toString(36).slice(2, 8)}`;
   const store = await TypeOrmEventStore.open({ databaseUrl, postgresSchema: schema, migrations: MIGRATIONS });
+  const sql = async (text: string) => {
+    const client = new Client({ connectionString: databaseUrl, options: `-c search_path=${schema}` });
+    await client.connect();
+    await client.query(text).finally(() => client.end());
+  };
   return {
     store,
+    analyze: () => sql('ANALYZE'),
     drop: async () => {
       await store.close();
-      const client = new Client({ connectionString: databaseUrl });
-      await client.connect();
-      await client.query(`DROP SCHEMA ${schema} CASCADE`).finally(() => client.end());
+      await sql(`DROP SCHEMA ${schema} CASCADE`);
     },
   };
 }
@@ -137,6 +154,41 @@ async function replay(store: TypeOrmEventStore, updates: readonly Uint8Array[], 
   return { rate: applied / seconds, seconds };
 }
 
+/** One kernel message of the threaded-view scenario, with its own msg_id, and its parent's when it has one. */
+function kernelMessage(msgType: string, msgId: string, parentId: string | null): NewEvent {
+  return { type: 'kernel.message', payload: { encoding: 'json', json: { ...payload, msg_type: msgType, msg_id: msgId, parent_msg_id: parentId } }, metadata };
+}
+
+/**
+ * Logs a request whose output is THREAD_EVENTS messages, then a request answered by 2; returns the median
+ * time of 5 threaded-view reads of each (what `GET /api/kernels/:id/messages?parent=` does).
+ */
+async function threadedView(bench: BenchStore): Promise<{ short: number; long: number }> {
+  const [longId, shortId] = [uuidv7(), uuidv7()];
+  await bench.store.append({ stream: 'kernel:threads', events: [kernelMessage('execute_request', longId, null)] });
+  for (let i = 0; i < THREAD_EVENTS; i += 1000) {
+    const events = Array.from({ length: Math.min(1000, THREAD_EVENTS - i) }, () => kernelMessage('stream', uuidv7(), longId));
+    await bench.store.append({ stream: 'kernel:threads', events });
+  }
+  await bench.store.append({
+    stream: 'kernel:threads',
+    events: [kernelMessage('execute_request', shortId, null), kernelMessage('execute_reply', uuidv7(), shortId), kernelMessage('status', uuidv7(), shortId)],
+  });
+  await bench.store.settled();
+  await bench.analyze();
+  const timed = async (parentId: string, length: number) => {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const start = performance.now();
+      const thread = await readThread(bench.store, 'threads', parentId);
+      times.push(performance.now() - start);
+      if (thread.length !== length) throw new Error(`the thread of ${parentId} has ${thread.length} messages, not ${length}`);
+    }
+    return median(times);
+  };
+  return { short: await timed(shortId, 3), long: await timed(longId, THREAD_EVENTS + 1) };
+}
+
 /** The raw better-sqlite3 peer: a plain loop of transactions of `perTx` rows, WAL + synchronous=FULL, same disk. */
 function rawSqliteRate(perTx: number): number {
   const dir = mkdtempSync(join(workDir, 'raw-'));
@@ -191,6 +243,7 @@ function setup(): string[] {
     `- machine: ${availableParallelism()} CPUs (nproc), ${cpu}`,
     `- node ${process.version}, SQLite ${sqliteVersion} (better-sqlite3), journal_mode=WAL, synchronous=FULL; data in ${workDir} on ${fs}`,
     `- median of ${RUNS} runs, each on a fresh database; append runs last ${APPEND_MS} ms after a warm-up; ~450 B per JSON event`,
+    `- threaded view: readThread (the REST handler's read) of each request 5 times per run, median; PostgreSQL after ANALYZE`,
   ];
   return lines;
 }
@@ -211,6 +264,8 @@ async function main(): Promise<void> {
     { scenario: 'batched appends, 100 events per append, 1 writer', unit: 'events/s', values: {} },
     { scenario: `replay ${fmt(REPLAY_EVENTS)} Yjs updates into a Y.Doc`, unit: 'events/s', values: {} },
     { scenario: `replay ${fmt(REPLAY_EVENTS)} Yjs updates: time`, unit: 's', values: {} },
+    { scenario: `threaded view of a 3-message request, kernel stream of ${fmt(THREAD_EVENTS)} messages`, unit: 'ms', values: {} },
+    { scenario: `threaded view of a ${fmt(THREAD_EVENTS + 1)}-message request (every message of that stream)`, unit: 'ms', values: {} },
   ];
   const started = performance.now();
   const updates = notebookUpdates(REPLAY_EVENTS);
@@ -219,32 +274,40 @@ async function main(): Promise<void> {
   const expected = createHash('sha256').update(Buffer.from(Y.encodeStateAsUpdate(reference)).toString('base64')).digest('hex');
   console.log(`- ${fmt(updates.length)} Yjs updates generated, ${(updates.reduce((a, u) => a + u.length, 0) / updates.length).toFixed(1)} B average`);
 
-  const measure = async (backend: Backend, name: string, fn: (store: TypeOrmEventStore) => Promise<number>): Promise<number[]> => {
+  const measure = async (backend: Backend, name: string, fn: (bench: BenchStore) => Promise<number>): Promise<number[]> => {
     const results: number[] = [];
     for (let run = 0; run < RUNS; run++) {
-      const { store, drop } = await freshStore(backend, name);
+      const bench = await freshStore(backend, name);
       try {
-        results.push(await fn(store));
+        results.push(await fn(bench));
       } finally {
-        await drop();
+        await bench.drop();
       }
     }
-    console.error(`  ${backend} ${name}: ${results.map(fmt).join(', ')}`);
+    console.error(`  ${backend} ${name}: ${results.map((r) => (r < 10 ? r.toFixed(2) : fmt(r))).join(', ')}`);
     return results;
   };
 
   for (const backend of backends) {
-    rows[0].values[backend] = median(await measure(backend, 'w1', (s) => appendRate(s, 1, 1)));
-    rows[1].values[backend] = median(await measure(backend, 'w50', (s) => appendRate(s, 50, 1)));
-    rows[2].values[backend] = median(await measure(backend, 'b100', (s) => appendRate(s, 1, 100)));
+    rows[0].values[backend] = median(await measure(backend, 'w1', ({ store }) => appendRate(store, 1, 1)));
+    rows[1].values[backend] = median(await measure(backend, 'w50', ({ store }) => appendRate(store, 50, 1)));
+    rows[2].values[backend] = median(await measure(backend, 'b100', ({ store }) => appendRate(store, 1, 100)));
     const seconds: number[] = [];
-    const rates = await measure(backend, 'replay', async (s) => {
-      const r = await replay(s, updates, expected);
+    const rates = await measure(backend, 'replay', async ({ store }) => {
+      const r = await replay(store, updates, expected);
       seconds.push(r.seconds);
       return r.rate;
     });
     rows[3].values[backend] = median(rates);
     rows[4].values[backend] = median(seconds);
+    const longThreads: number[] = [];
+    const shortThreads = await measure(backend, 'threads', async (bench) => {
+      const { short, long } = await threadedView(bench);
+      longThreads.push(long);
+      return short;
+    });
+    rows[5].values[backend] = median(shortThreads);
+    rows[6].values[backend] = median(longThreads);
   }
   const peer1 = Array.from({ length: RUNS }, () => rawSqliteRate(1));
   const peer100 = Array.from({ length: RUNS }, () => rawSqliteRate(100));
@@ -256,7 +319,7 @@ async function main(): Promise<void> {
   rows[2].values.peer = median(peer100);
   rows[2].note = 'peer: raw better-sqlite3, 100 rows per transaction';
 
-  const cell = (v: number | undefined, unit: string) => (v === undefined ? 'n/a' : unit === 's' ? v.toFixed(2) : fmt(v));
+  const cell = (v: number | undefined, unit: string) => (v === undefined ? 'n/a' : unit === 's' || (unit === 'ms' && v < 10) ? v.toFixed(2) : fmt(v));
   console.log('');
   console.log('| scenario | unit | SQLite | PostgreSQL | raw better-sqlite3 peer (same run) |');
   console.log('|---|---|---|---|---|');
@@ -268,7 +331,7 @@ async function main(): Promise<void> {
   const replaySeconds = rows[4].values.sqlite ?? Infinity;
   console.log('');
   console.log(`targets: SQLite 50 writers >= 5,000 events/s: ${w50 >= 5000 ? 'met' : 'MISSED'} (${fmt(w50)}); ` +
-    `100,000 edits rebuilt < 2 s: ${replaySeconds < 2 ? 'met' : 'MISSED'} (${replaySeconds.toFixed(2)} s on SQLite)`);
+    `${fmt(REPLAY_EVENTS)} edits rebuilt < 2 s: ${replaySeconds < 2 ? 'met' : 'MISSED'} (${replaySeconds.toFixed(2)} s on SQLite)`);
   console.log(`total bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
