@@ -52,6 +52,8 @@ export class KernelGateway {
   private readonly onError: (error: unknown) => void;
   private readonly claims: KernelClaims;
   private readonly relay: KernelCallRelay;
+  /** Per stopped kernel, its claims being given up: a shutdown answers once another node may start it. */
+  private readonly releases = new WeakMap<ManagedKernel, Promise<void>>();
 
   constructor(
     private readonly store: EventStore,
@@ -170,9 +172,10 @@ export class KernelGateway {
     return this.operate(managed, actor, () => managed.kernel.restart());
   }
 
-  /** Shuts the kernel down. */
-  shutdown(managed: ManagedKernel, actor: string): Promise<void> {
-    return this.operate(managed, actor, () => managed.kernel.shutdown());
+  /** Shuts the kernel down; resolves once its claims are given up, so that any node may start the notebook's kernel again. */
+  async shutdown(managed: ManagedKernel, actor: string): Promise<void> {
+    await this.operate(managed, actor, () => managed.kernel.shutdown());
+    await this.releases.get(managed);
   }
 
   /** Answers the kernel's pending `input()`; CONFLICT when none is pending. */
@@ -341,14 +344,14 @@ export class KernelGateway {
     const journal = new KernelJournal(kernel, notebookId, this.store, this.bus, actor, (error) => this.onError(failure('a kernel event was not recorded', error)));
     const managed: ManagedKernel = { kernel, notebookId, owner: actor, journal, progress: new ExecutionProgress(kernel, this.bus), connections: 0 };
     kernel.onLifecycle((event) => {
-      if (event.state === 'died' || event.state === 'shutdown') this.forget(managed);
+      if (event.state === 'died' || event.state === 'shutdown') void this.forget(managed);
     });
     try {
       // Every kernel is claimed by its id too, so that other nodes can tell it runs and forward to it.
       await this.claims.claim(kernelStream(kernel.id));
       await kernel.start();
     } catch (error) {
-      this.forget(managed);
+      await this.forget(managed);
       throw error;
     }
     // Listed once ready: until then callers wait on `starting`, so nobody operates a half-started kernel.
@@ -368,13 +371,18 @@ export class KernelGateway {
     await this.shutdown(managed, 'palimpsest:culler').catch((error: unknown) => this.onError(failure(`culled kernel ${managed.kernel.id} did not shut down`, error)));
   }
 
-  private forget(managed: ManagedKernel): void {
+  // Drops a kernel that stopped; resolves once its claims are given up (a failure to is reported, not thrown).
+  private forget(managed: ManagedKernel): Promise<void> {
     this.managed.delete(managed.kernel.id);
     managed.progress.close();
     const subjects = [kernelStream(managed.kernel.id), ...(managed.notebookId ? [notebookStream(managed.notebookId)] : [])];
-    for (const subject of subjects) this.claims.release(subject).catch((error: unknown) => this.onError(failure(`the claim on ${subject} was not given up`, error)));
+    const released = Promise.all(
+      subjects.map((subject) => this.claims.release(subject).catch((error: unknown) => this.onError(failure(`the claim on ${subject} was not given up`, error)))),
+    ).then(() => undefined);
+    this.releases.set(managed, released);
     // The journal keeps listening until the process is gone: the last lifecycle event is still on its way.
     setImmediate(() => managed.journal.close());
+    return released;
   }
 }
 
