@@ -112,12 +112,23 @@ export function reapOrphans(stateDir: string, options: { dryRun?: boolean } = {}
   return reports;
 }
 
+// A zombie (exited, but not reaped: an init that never waits for orphans, as some containers run) is gone too.
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
+}
+
+// Its state in /proc/<pid>/stat, the field after the parenthesized command name; without /proc, never.
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -1,9 +1,11 @@
 import { KernelRegistry, reapOrphans } from '@palimpsest/kernels';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KernelFixture, nextLifecycle, processExists, python3Spec, TakenPorts } from './kernel.fixture.js';
 
 /** The pid of a process that has really run and exited: an owner that is gone. */
@@ -11,6 +13,26 @@ async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
   await new Promise((resolve) => child.once('exit', resolve));
   return child.pid!;
+}
+
+/**
+ * A real zombie: a process that has exited but whose parent does not wait for it (as an init that never reaps
+ * orphans leaves a kernel whose server died) until `reap()`, which lets the parent wait and exit.
+ */
+async function zombie(): Promise<{ pid: number; reap(): Promise<void> }> {
+  const program = ['import os, sys', 'pid = os.fork()', 'if pid == 0: os._exit(0)', 'print(pid, flush=True)', 'sys.stdin.read()', 'os.waitpid(pid, 0)'];
+  const parent = spawn('python3', ['-c', program.join('\n')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => parent.once('exit', resolve));
+  const [line] = (await once(createInterface({ input: parent.stdout }), 'line')) as [string];
+  const pid = Number(line);
+  await vi.waitFor(() => expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) Z /), { timeout: 5_000, interval: 10 });
+  return {
+    pid,
+    reap: async () => {
+      parent.stdin.end();
+      await exited;
+    },
+  };
 }
 
 describe(KernelRegistry.name, () => {
@@ -49,6 +71,23 @@ describe(KernelRegistry.name, () => {
     expect(processExists(pid)).toBe(false);
     expect(existsSync(file)).toBe(false);
     expect(readdirSync(stateDir)).toEqual([]);
+  });
+
+  it('reapOrphans counts a zombie as gone, owner and kernel alike, though it still answers signal 0', async () => {
+    const [owner, kernel] = [await zombie(), await zombie()];
+    try {
+      expect([processExists(owner.pid), processExists(kernel.pid)]).toEqual([true, true]);
+      const connectionFile = join(stateDir, 'runtime', 'kernel-zombie.json');
+      mkdirSync(join(stateDir, 'runtime'), { recursive: true });
+      writeFileSync(connectionFile, '{}');
+      const record = { kernel_id: 'zombie', name: 'python3', pid: kernel.pid, connection_file: connectionFile };
+      writeFileSync(join(stateDir, `kernels-${owner.pid}.json`), JSON.stringify({ owner_pid: owner.pid, kernels: [record] }));
+      expect(reapOrphans(stateDir)).toEqual([{ ...record, outcome: 'gone' }]);
+      expect(existsSync(connectionFile)).toBe(false);
+      expect(readdirSync(stateDir)).toEqual(['runtime']);
+    } finally {
+      await Promise.all([owner.reap(), kernel.reap()]);
+    }
   });
 
   it('records the process that runs when a start had to launch again on fresh ports', async () => {
