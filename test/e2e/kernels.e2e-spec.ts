@@ -392,8 +392,27 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     const types = messages.map((m) => `${m.channel}:${m.msg_type}`);
     expect(types).toEqual(expect.arrayContaining(['iopub:status', 'iopub:execute_input', 'iopub:stream', 'shell:execute_reply']));
     expect(types.indexOf('iopub:execute_input')).toBeLessThan(types.indexOf('iopub:stream'));
+    expect(thread.body.next).toBeNull();
+
+    // Read two messages at a time, the same thread, each page's `next` leading to the following one.
+    const paged: RawMessage[] = [];
+    let pages = 0;
+    for (let after = ''; ; pages++) {
+      const page = await api().get(`/api/kernels/${kernelId}/messages?parent=${executionId}&limit=2${after}`).set(as(alice)).expect(200);
+      paged.push(...(page.body.messages as RawMessage[]));
+      if (page.body.next === null) break;
+      expect(page.body.messages).toHaveLength(2);
+      after = `&after=${page.body.next as number}`;
+    }
+    expect(paged).toEqual(messages);
+    expect(pages).toBe(Math.ceil(messages.length / 2) - 1);
+
     await api().get(`/api/kernels/${kernelId}/messages?parent=${executionId}`).set(as(bob)).expect(403);
     await api().get(`/api/kernels/${kernelId}/messages`).set(as(alice)).expect(400);
+    for (const badPage of ['limit=0', 'limit=10001', 'limit=two', 'after=-1']) {
+      const refused = await api().get(`/api/kernels/${kernelId}/messages?parent=${executionId}&${badPage}`).set(as(alice)).expect(400);
+      expect(refused.body).toMatchObject({ error: 'BAD_REQUEST' });
+    }
   });
 
   it('runs standalone kernels in Jupyter Server’s shapes, visible and usable only by their starter', async () => {

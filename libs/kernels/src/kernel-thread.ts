@@ -3,8 +3,6 @@ import { readPages, type EventStore } from '@palimpsest/event-store';
 import type { OrphanReport } from './kernel.registry.js';
 import { rawMessageOf, type RawKernelMessage } from './raw-message.js';
 
-const PAGE = 2000;
-
 /** The actor of what the server records about kernels a stopped server left behind. */
 export const REAPER_ACTOR = 'palimpsest:reaper';
 
@@ -20,20 +18,31 @@ export async function kernelOrigin(store: EventStore, kernelId: string): Promise
   return first ? { notebookId: first.metadata.notebook_id, startedBy: first.metadata.actor } : null;
 }
 
+/** Largest page of the threaded view over REST, and its default: a longer thread is read a page at a time. */
+export const MAX_THREAD_PAGE = 10_000;
+
+/** One page of a threaded view: its messages in order, and `next`, the `after` of the following page (null on the last). */
+export interface ThreadPage {
+  messages: RawKernelMessage[];
+  next: number | null;
+}
+
 /**
- * The threaded view of a request, read back from the log through its message-id index: the message
- * with that msg_id and every message whose parent it is, in the order they were recorded.
+ * A page of the threaded view of a request, read back from the log through its message-id index: the
+ * message with that msg_id and every message whose parent it is, in the order they were recorded, from
+ * after log position `after`, at most `limit` of them.
  */
-export async function readThread(store: EventStore, kernelId: string, parentId: string): Promise<RawKernelMessage[]> {
-  const thread: RawKernelMessage[] = [];
-  for await (const page of readPages(store, { stream: kernelStream(kernelId), types: ['kernel.message'], thread: parentId }, PAGE)) {
-    for (const event of page) {
-      // The index only finds candidates: what is shown is decided by the hashed payload itself.
-      const data = event.payload.encoding === 'json' ? (event.payload.json as KernelMessageEventData) : null;
-      if (data && (data.msg_id === parentId || data.parent_msg_id === parentId)) thread.push(rawMessageOf(data));
-    }
+export async function readThread(store: EventStore, kernelId: string, parentId: string, page: { after?: number; limit: number }): Promise<ThreadPage> {
+  const query = { stream: kernelStream(kernelId), types: ['kernel.message'], thread: parentId, after: page.after };
+  const candidates = await store.read({ ...query, limit: page.limit + 1 });
+  const read = candidates.slice(0, page.limit);
+  const messages: RawKernelMessage[] = [];
+  for (const event of read) {
+    // The index only finds candidates: what is shown is decided by the hashed payload itself.
+    const data = event.payload.encoding === 'json' ? (event.payload.json as KernelMessageEventData) : null;
+    if (data && (data.msg_id === parentId || data.parent_msg_id === parentId)) messages.push(rawMessageOf(data));
   }
-  return thread;
+  return { messages, next: candidates.length > page.limit ? read[read.length - 1].position : null };
 }
 
 /** An orphan kernel as the reaper left it, with the notebook it served. */

@@ -33,14 +33,18 @@ function optionalString(name: string, raw: unknown): string | undefined {
   return raw;
 }
 
+/** Parses the cursor of a paged query: `after` (a log position) and `limit` (1 to `max`, `defaultLimit` when absent). */
+export function parsePage(raw: Record<string, unknown>, defaultLimit: number, max: number): { after?: number; limit: number } {
+  const limit = nonNegativeInteger('limit', raw.limit) ?? defaultLimit;
+  if (limit < 1 || limit > max) throw new DomainError('BAD_REQUEST', `limit must be between 1 and ${max}`);
+  return { after: nonNegativeInteger('after', raw.after), limit };
+}
+
 /** Parses the audit query string (`after, limit, type, actor, cell_id, since, until`) into a store query. */
 export function parseEventsQuery(raw: Record<string, unknown>, notebookId: string): ReadQuery & { limit: number } {
-  const limit = nonNegativeInteger('limit', raw.limit) ?? 100;
-  if (limit < 1 || limit > MAX_EVENTS_PAGE) throw new DomainError('BAD_REQUEST', `limit must be between 1 and ${MAX_EVENTS_PAGE}`);
   return {
     notebookId,
-    after: nonNegativeInteger('after', raw.after),
-    limit,
+    ...parsePage(raw, 100, MAX_EVENTS_PAGE),
     types: stringList('type', raw.type),
     actor: optionalString('actor', raw.actor),
     cellId: optionalString('cell_id', raw.cell_id),

@@ -3,9 +3,10 @@ import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger'
 import { NotebookAccess } from '@palimpsest/auth';
 import { DomainError } from '@palimpsest/contracts';
 import { EventStore } from '@palimpsest/event-store';
-import { KernelGateway, readThread, toKernelModel, type KernelModel, type KernelSpecsModel, type RawKernelMessage } from '@palimpsest/kernels';
+import { KernelGateway, MAX_THREAD_PAGE, readThread, toKernelModel, type KernelModel, type KernelSpecsModel, type ThreadPage } from '@palimpsest/kernels';
 import type { Response } from 'express';
 import { StartKernelDto } from './dto/kernels.dto.js';
+import { parsePage } from './events-query.js';
 import { authorizeKernel, maySeeKernel } from './kernels.access.js';
 import { principalOf, type PrincipalRequest } from './principal.js';
 
@@ -74,15 +75,22 @@ export class JupyterKernelsController {
     return this.kernels.kernelModel(kernelId);
   }
 
-  /** The threaded view from the log: the request with msg_id `parent` and every message whose parent it is, in order. */
+  /**
+   * The threaded view from the log: the request with msg_id `parent` and every message whose parent it is, in
+   * order, a page at a time; `next` is the `after` of the following page, null on the last.
+   */
   @Get('kernels/:kernel_id/messages')
   @ApiQuery({ name: 'parent', required: true, description: 'msg_id of the request' })
-  async messages(@Param('kernel_id') kernelId: string, @Query('parent') parent: unknown, @Req() request: PrincipalRequest): Promise<{ messages: RawKernelMessage[] }> {
+  @ApiQuery({ name: 'after', required: false, type: Number, description: 'the `next` of the previous page' })
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: `1-${MAX_THREAD_PAGE}, default ${MAX_THREAD_PAGE}` })
+  async messages(@Param('kernel_id') kernelId: string, @Query() raw: Record<string, unknown>, @Req() request: PrincipalRequest): Promise<ThreadPage> {
+    const { parent } = raw;
     if (typeof parent !== 'string' || parent === '') throw new DomainError('BAD_REQUEST', 'parent (a msg_id) is required');
+    const page = parsePage(raw, MAX_THREAD_PAGE, MAX_THREAD_PAGE);
     await this.authorize(kernelId, request, 'read');
     const running = this.kernels.running(kernelId);
     if (running) await this.kernels.flushed(running);
-    return { messages: await readThread(this.store, kernelId, parent) };
+    return readThread(this.store, kernelId, parent, page);
   }
 
   // The execute right is checked before anything reaches the kernel: a viewer's request sends nothing.
