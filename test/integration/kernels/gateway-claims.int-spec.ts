@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore, type TestStore } from '../../support/test-store.js';
 
 /**
@@ -15,9 +15,16 @@ import { openTestStore, type TestStore } from '../../support/test-store.js';
 class SlowToReleaseClaims extends KernelClaims {
   readonly held = new Set<string>();
   private readonly unconfirmed: Array<() => void> = [];
+  private releaseAsked: () => void = () => undefined;
 
-  get pendingReleases(): number {
-    return this.unconfirmed.length;
+  /** Resolves once `count` releases are waiting for confirmation. */
+  releasesAsked(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.releaseAsked = () => {
+        if (this.unconfirmed.length >= count) resolve();
+      };
+      this.releaseAsked();
+    });
   }
 
   claim(subject: string): Promise<boolean> {
@@ -26,12 +33,14 @@ class SlowToReleaseClaims extends KernelClaims {
   }
 
   release(subject: string): Promise<void> {
-    return new Promise((resolve) =>
+    const confirmed = new Promise<void>((resolve) =>
       this.unconfirmed.push(() => {
         this.held.delete(subject);
         resolve();
       }),
     );
+    this.releaseAsked();
+    return confirmed;
   }
 
   heldElsewhere(): Promise<boolean> {
@@ -71,7 +80,7 @@ describe(`${KernelGateway.name} and its claims`, () => {
 
     let answered = false;
     const shutdown = gateway.operateNotebookKernel(notebookId, 'user:alice', 'shutdown').then(() => (answered = true));
-    await vi.waitFor(() => expect(claims.pendingReleases).toBe(2), { timeout: 15_000, interval: 10 });
+    await claims.releasesAsked(2);
     // The process is gone and both releases are asked for; the answer waits for the database to confirm them.
     await new Promise((resolve) => setImmediate(resolve));
     expect(answered).toBe(false);
