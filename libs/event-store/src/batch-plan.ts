@@ -1,4 +1,4 @@
-import { DomainError } from '@palimpsest/contracts';
+import { DomainError, type EventMetadata, type EventPayload } from '@palimpsest/contracts';
 import type { AppendRequest, AppendResult } from './event-store.js';
 import { chainHash } from './hash-chain.js';
 
@@ -9,6 +9,8 @@ export interface EncodedEvent {
   encoding: 'json' | 'yjs';
   data: Buffer;
   metadata: Buffer;
+  /** What `data` and `metadata` parse back to, as reading the row would return them (no second parse for the live tail). */
+  decoded: { payload: EventPayload; metadata: EventMetadata };
   actor: string;
   notebookId: string | null;
   cellIds: readonly string[];
@@ -24,8 +26,9 @@ export interface PendingAppend {
   events: EncodedEvent[];
 }
 
-/** A row to insert, with its stream version and chain hash assigned. */
-export interface RowToInsert extends EncodedEvent {
+/** A row to insert: an encoded event with its stream version and chain hash assigned. */
+export interface RowToInsert {
+  event: EncodedEvent;
   stream: string;
   version: number;
   recordedAt: number;
@@ -136,7 +139,7 @@ export function planBatch(
         metadata: event.metadata,
         recordedAt,
       });
-      const row: RowToInsert = { ...event, stream, version, recordedAt, prevHash: hash, hash: rowHash, appendIndex };
+      const row: RowToInsert = { event, stream, version, recordedAt, prevHash: hash, hash: rowHash, appendIndex };
       rowIndexes.push(rows.length);
       plannedById.set(event.id, { stream, row, rowIndex: rows.length });
       rows.push(row);
@@ -174,7 +177,7 @@ export function planBatch(
     if (planned.length > 0) {
       // The original of this retry is in the same batch: share its rows once they get positions.
       if (planned.length !== known.length) return conflict();
-      const same = planned.every((p, i) => p.stream === stream && sameContent({ ...p.row, position: 0 }, stream, pending.events[i]));
+      const same = planned.every((p, i) => p.stream === stream && sameContent({ ...p.row.event, stream: p.row.stream, version: p.row.version, position: 0 }, stream, pending.events[i]));
       if (!same) return conflict();
       // Same answer as a retry of a stored append: the original's positions and version, flagged duplicate.
       return {

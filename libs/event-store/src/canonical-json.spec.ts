@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seeded } from '../../../test/support/seeded-random.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalForm, canonicalJson } from './canonical-json.js';
 
 // CI runs from the clone's root; the shared fixtures sit beside the clone.
 const FIXTURES = resolve(process.cwd(), '../shared/fixtures/notebooks');
@@ -52,6 +52,22 @@ describe('canonicalJson (RFC 8785)', () => {
       const value = { root: randomJson(random) };
       expect(canonicalJson(value)).toBe(canonicalize(value));
     }
+  });
+
+  it('gives beside the text exactly the value parsing the text returns, key order included, sharing nothing with the input', () => {
+    const random = seeded(7159);
+    const awkward = { z: -0, a: [undefined, () => 1, -0], b: undefined, when: new Date(0), n: { 10: 'ten', a: [{ '2': 1 }] } };
+    for (const value of [awkward, ...Array.from({ length: 2000 }, () => ({ root: randomJson(random) }))]) {
+      const { text, value: parsedBack } = canonicalForm(value);
+      const parsed: unknown = JSON.parse(text);
+      expect(parsedBack).toStrictEqual(parsed);
+      // Same key order too (an array-index key comes first in both, whatever order the text has it in).
+      expect(JSON.stringify(parsedBack)).toBe(JSON.stringify(parsed));
+    }
+    const input = { outer: { inner: [1] } };
+    const { value } = canonicalForm(input) as { value: typeof input };
+    expect(value.outer).not.toBe(input.outer);
+    expect(value.outer.inner).not.toBe(input.outer.inner);
   });
 
   it('sorts keys by UTF-16 code units, drops undefined members, honours toJSON', () => {

@@ -1,6 +1,16 @@
 /** Deepest nesting accepted (a cycle, or data nobody should log, fails with a clear error instead of a stack overflow). */
 const MAX_DEPTH = 512;
 
+/** A value's canonical JSON text, and the value that text parses back to. */
+export interface CanonicalForm {
+  text: string;
+  /**
+   * Exactly what `JSON.parse(text)` returns, keys in the same order: a fresh copy sharing nothing with
+   * the input, so a store can hand it out as the decoded form of what it wrote without parsing it again.
+   */
+  value: unknown;
+}
+
 /**
  * RFC 8785 (JCS) canonical JSON of a JSON value: object keys sorted by UTF-16 code units, no
  * whitespace, numbers and strings exactly as ECMAScript's JSON.stringify writes them, `toJSON`
@@ -13,16 +23,30 @@ const MAX_DEPTH = 512;
  * JavaScript enumerates array-index keys first whatever order they were inserted in.
  */
 export function canonicalJson(value: unknown): string {
+  return canonicalForm(value).text;
+}
+
+/** `canonicalJson`, with the parsed-back value beside the text (the sorted copy itself, when it could be made). */
+export function canonicalForm(value: unknown): CanonicalForm {
   const sorted = sortedCopy(value, 0);
-  return sorted === UNORDERABLE ? write(value, 0) : JSON.stringify(sorted);
+  if (sorted !== UNORDERABLE) return { text: JSON.stringify(sorted), value: sorted };
+  const text = write(value, 0);
+  return { text, value: JSON.parse(text) as unknown };
 }
 
 /** What `sortedCopy` returns for a value holding an object whose keys no copy can keep in sorted order. */
 const UNORDERABLE = Symbol('unorderable');
 
 function checkedScalar(value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`${value} is not a JSON number`);
-  return value;
+  if (typeof value !== 'number') return value;
+  if (!Number.isFinite(value)) throw new Error(`${value} is not a JSON number`);
+  // JSON has no negative zero: -0 is written `0`, and the copy must hold what parsing that gives.
+  return value === 0 ? 0 : value;
+}
+
+/** True for what JSON.stringify leaves out of an object (and writes as null in an array). */
+function unwritable(value: unknown): boolean {
+  return value === undefined || typeof value === 'function' || typeof value === 'symbol';
 }
 
 function sortedCopy(value: unknown, depth: number): unknown {
@@ -34,7 +58,7 @@ function sortedCopy(value: unknown, depth: number): unknown {
     for (let i = 0; i < value.length; i++) {
       const item = sortedCopy(value[i], depth + 1);
       if (item === UNORDERABLE) return UNORDERABLE;
-      items[i] = item;
+      items[i] = unwritable(item) ? null : item;
     }
     return items;
   }
@@ -45,6 +69,7 @@ function sortedCopy(value: unknown, depth: number): unknown {
     if (first >= 0x30 && first <= 0x39) return UNORDERABLE;
     const item = sortedCopy(record[key], depth + 1);
     if (item === UNORDERABLE) return UNORDERABLE;
+    if (unwritable(item)) continue;
     // A `__proto__` key is a member, as JSON.parse made it; assigning it would set the copy's prototype.
     if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
     else copy[key] = item;
@@ -61,7 +86,7 @@ function write(value: unknown, depth: number): string {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (i > 0) out += ',';
-      out += item === undefined || typeof item === 'function' || typeof item === 'symbol' ? 'null' : write(item, depth + 1);
+      out += unwritable(item) ? 'null' : write(item, depth + 1);
     }
     return `${out}]`;
   }
@@ -70,7 +95,7 @@ function write(value: unknown, depth: number): string {
   let first = true;
   for (const key of Object.keys(record).sort()) {
     const item = record[key];
-    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+    if (unwritable(item)) continue;
     out += `${first ? '' : ','}${JSON.stringify(key)}:${write(item, depth + 1)}`;
     first = false;
   }

@@ -8,8 +8,21 @@ import { chainRowsQuery, EVENT_COLUMNS, insertedEvents, type ChainEventRow, toCh
 
 /** Every append transaction takes this advisory lock, so commit order is position order on every node. */
 const APPEND_LOCK_KEY = 7_340_113_901;
-/** The fields of a planned row, in the order of the `events` columns the append's INSERT unnests. */
-const INSERTED_COLUMNS = ['id', 'stream', 'version', 'type', 'encoding', 'data', 'metadata', 'actor', 'notebookId', 'recordedAt', 'prevHash', 'hash'] as const satisfies ReadonlyArray<keyof RowToInsert>;
+/** How to read each `events` column the append's INSERT unnests off a planned row, in column order. */
+const INSERTED_COLUMNS: ReadonlyArray<(row: RowToInsert) => unknown> = [
+  (row) => row.event.id,
+  (row) => row.stream,
+  (row) => row.version,
+  (row) => row.event.type,
+  (row) => row.event.encoding,
+  (row) => row.event.data,
+  (row) => row.event.metadata,
+  (row) => row.event.actor,
+  (row) => row.event.notebookId,
+  (row) => row.recordedAt,
+  (row) => row.prevHash,
+  (row) => row.hash,
+];
 /** The NOTIFY channel on which committed positions are announced to every node's live tail. */
 export const COMMIT_CHANNEL = 'palimpsest_log';
 
@@ -93,8 +106,9 @@ export class PostgresDialect implements LogDialect {
 
   /** Inserts the planned rows, their cell and message-id index entries, and NOTIFYs the last position, in one statement; answers the positions in row order. */
   private async insertRows(client: PoolClient, rows: readonly RowToInsert[]): Promise<number[]> {
-    const cells = rows.flatMap((r) => [...new Set(r.cellIds)].map((cellId) => [r.id, cellId] as const));
-    const msgIds = rows.flatMap((r) => r.threadIds.map((msgId) => [r.id, msgId] as const));
+    const events = rows.map((r) => r.event);
+    const cells = events.flatMap((e) => [...new Set(e.cellIds)].map((cellId) => [e.id, cellId] as const));
+    const msgIds = events.flatMap((e) => e.threadIds.map((msgId) => [e.id, msgId] as const));
     const { rows: inserted } = await client.query<{ position: string; event_id: string }>({
       name: 'palimpsest-append-insert', // prepared once per connection
       text: `WITH inserted AS (
@@ -112,7 +126,7 @@ export class PostgresDialect implements LogDialect {
        )
        SELECT position, event_id FROM inserted, announced`,
       values: [
-        ...INSERTED_COLUMNS.map((column) => rows.map((row) => row[column])),
+        ...INSERTED_COLUMNS.map((column) => rows.map(column)),
         cells.map((c) => c[0]),
         cells.map((c) => c[1]),
         msgIds.map((m) => m[0]),
@@ -121,7 +135,7 @@ export class PostgresDialect implements LogDialect {
       ],
     });
     const byId = new Map(inserted.map((r) => [r.event_id, Number(r.position)]));
-    return rows.map((r) => byId.get(r.id)!);
+    return events.map((e) => byId.get(e.id)!);
   }
 
   /** TypeORM's pg pool (the appends take clients of their own from it, to send several statements at once). */

@@ -38,21 +38,18 @@ export function toLoggedEvent(row: EventRow): LoggedEvent {
   };
 }
 
-/** The events a batch inserted, exactly as reading their rows back would return them. */
+/** The events a batch inserted, exactly as reading their rows back would return them (their payloads decoded when encoded, not parsed again). */
 export function insertedEvents(rows: readonly RowToInsert[], positions: readonly number[]): LoggedEvent[] {
-  return rows.map((row, i) =>
-    toLoggedEvent({
-      position: positions[i],
-      event_id: row.id,
-      stream_id: row.stream,
-      stream_version: row.version,
-      type: row.type,
-      data_encoding: row.encoding,
-      data: row.data,
-      metadata: row.metadata,
-      recorded_at: row.recordedAt,
-    }),
-  );
+  return rows.map((row, i) => ({
+    position: positions[i],
+    stream: row.stream,
+    version: row.version,
+    id: row.event.id,
+    type: row.event.type as EventType,
+    recordedAt: row.recordedAt,
+    metadata: row.event.decoded.metadata,
+    payload: row.event.decoded.payload,
+  }));
 }
 
 /** The contract's JSON form of an event: Yjs payloads become base64 with the derived changes beside them. */

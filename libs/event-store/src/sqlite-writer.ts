@@ -19,6 +19,27 @@ export interface ExistingEventRow {
   metadata: Uint8Array;
 }
 
+/** A planned row as the writer thread binds it (its `Row`): the stored columns and index entries only, so nothing else is copied to the thread. */
+function toWriterRow(row: RowToInsert) {
+  const { event } = row;
+  return {
+    id: event.id,
+    stream: row.stream,
+    version: row.version,
+    type: event.type,
+    encoding: event.encoding,
+    data: event.data,
+    metadata: event.metadata,
+    actor: event.actor,
+    notebookId: event.notebookId,
+    recordedAt: row.recordedAt,
+    prevHash: row.prevHash,
+    hash: row.hash,
+    cellIds: event.cellIds,
+    threadIds: event.threadIds,
+  };
+}
+
 interface Waiter {
   resolve(result: unknown): void;
   reject(error: Error): void;
@@ -58,7 +79,7 @@ export class SqliteWriter {
    * `begin`, the transaction is opened first (BEGIN IMMEDIATE), so a whole batch takes one trip.
    */
   async insertAndCommit(rows: readonly RowToInsert[], { begin = false } = {}): Promise<number[]> {
-    const { positions } = await this.call<{ positions: number[] }>({ op: 'insert', rows, begin });
+    const { positions } = await this.call<{ positions: number[] }>({ op: 'insert', rows: rows.map(toWriterRow), begin });
     return positions;
   }
 

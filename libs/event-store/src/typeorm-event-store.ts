@@ -1,10 +1,10 @@
-import { DomainError, type LoggedEvent } from '@palimpsest/contracts';
+import { DomainError, type EventMetadata, type EventPayload, type LoggedEvent } from '@palimpsest/contracts';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { uuidv7 } from 'uuidv7';
 import type { EncodedEvent, PendingAppend } from './batch-plan.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalForm } from './canonical-json.js';
 import {
   EventStore,
   type AppendRequest,
@@ -157,19 +157,27 @@ export class TypeOrmEventStore extends EventStore {
   private encode(event: NewEvent): EncodedEvent {
     const id = event.id ?? uuidv7();
     if (!UUID.test(id)) throw new DomainError('BAD_REQUEST', `event id ${JSON.stringify(id)} is not a UUID`);
-    const data =
-      event.payload.encoding === 'yjs'
-        ? Buffer.from(event.payload.bytes.buffer, event.payload.bytes.byteOffset, event.payload.bytes.byteLength)
-        : Buffer.from(canonicalJson(event.payload.json), 'utf8');
+    let data: Buffer;
+    let payload: EventPayload;
+    if (event.payload.encoding === 'yjs') {
+      data = Buffer.from(event.payload.bytes.buffer, event.payload.bytes.byteOffset, event.payload.bytes.byteLength);
+      payload = { encoding: 'yjs', bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    } else {
+      const json = canonicalForm(event.payload.json);
+      data = Buffer.from(json.text, 'utf8');
+      payload = { encoding: 'json', json: json.value };
+    }
     if (data.byteLength > this.options.maxEventBytes) {
       throw new DomainError('PAYLOAD_TOO_LARGE', `event payload is ${data.byteLength} bytes; the limit is ${this.options.maxEventBytes}`);
     }
+    const metadata = canonicalForm(event.metadata);
     return {
       id: id.toLowerCase(),
       type: event.type,
       encoding: event.payload.encoding,
       data,
-      metadata: Buffer.from(canonicalJson(event.metadata), 'utf8'),
+      metadata: Buffer.from(metadata.text, 'utf8'),
+      decoded: { payload, metadata: metadata.value as EventMetadata },
       actor: event.metadata.actor,
       notebookId: event.metadata.notebook_id,
       cellIds: event.metadata.cell_ids,

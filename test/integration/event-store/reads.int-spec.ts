@@ -73,6 +73,29 @@ describe.each(STORE_BACKENDS)('TypeOrmEventStore reads on %s', (backend) => {
     });
   });
 
+  it('hands committed events to listeners exactly as reading them back returns them, key order included', async () => {
+    const committed: LoggedEvent[] = [];
+    const off = t.store.onCommitted((events) => committed.push(...events));
+    // Unsorted keys, members JSON leaves out, negative zero, toJSON, array-index keys, a __proto__ member.
+    const awkward = { z: -0, a: [undefined, -0, { y: 1, b: undefined }], skip: undefined, when: new Date(0), n: { 10: 'ten', 9: 'nine', k: 1 } };
+    const withProto: unknown = JSON.parse('{"z":1,"__proto__":{"x":1},"a":2}');
+    const { positions } = await t.store.append({
+      stream: 'kernel:shape',
+      events: [
+        jsonEvent(awkward, { meta: { notebook_id: 'n1', cell_ids: ['c1'], execution_id: 'e1' } }),
+        jsonEvent(withProto as Record<string, unknown>),
+        yjsEvent(yjsUpdates('q')[0], { type: 'notebook.cell.source_edited', meta: { cell_ids: ['c1'] } }),
+      ],
+    });
+    await t.store.settled();
+    off();
+    const stored = await t.store.readStream('kernel:shape');
+    const live = committed.filter((event) => positions.includes(event.position));
+    expect(live).toStrictEqual(stored);
+    expect(live.map((event) => JSON.stringify(event))).toEqual(stored.map((event) => JSON.stringify(event)));
+    expect(live[0].payload).toStrictEqual({ encoding: 'json', json: { a: [null, 0, { y: 1 }], n: { 10: 'ten', 9: 'nine', k: 1 }, when: '1970-01-01T00:00:00.000Z', z: 0 } });
+  });
+
   describe('filtered reads', () => {
     let all: LoggedEvent[];
 
