@@ -365,25 +365,45 @@ describe('kernels over REST and Socket.IO (real ipykernel)', () => {
     const shell = await connect('/kernels', bob);
     expect(await shell.emitWithAck('subscribe', { kernel_id: kernelId })).toMatchObject({ ok: false, error: 'FORBIDDEN' });
     const shellSocket = await connect('/kernels');
+    // Unfiltered: it shares every message with one of the filtered subscribers (one broadcast to both).
+    const everything = await connect('/kernels');
+    // Connected to /kernels but subscribed to nothing: a broadcast to subscribers must not reach it.
+    const bystander = await connect('/kernels');
     // Listening before subscribing: the status sent at subscribe may come in the same read as the ack.
-    const seen: { streams: RawMessage[]; shell: RawMessage[]; states: string[] } = { streams: [], shell: [], states: [] };
+    const seen: { streams: RawMessage[]; shell: RawMessage[]; everything: RawMessage[]; bystander: RawMessage[]; states: string[] } = {
+      streams: [],
+      shell: [],
+      everything: [],
+      bystander: [],
+      states: [],
+    };
     streams.on('message', (m: RawMessage) => seen.streams.push(m));
     shellSocket.on('message', (m: RawMessage) => seen.shell.push(m));
+    everything.on('message', (m: RawMessage) => seen.everything.push(m));
+    bystander.on('message', (m: RawMessage) => seen.bystander.push(m));
     streams.on('status', (s: { execution_state: string }) => seen.states.push(s.execution_state));
     const statuses = recordOn<{ kernel_id: string; execution_state: string }>(streams, 'status');
     expect(await streams.emitWithAck('subscribe', { kernel_id: kernelId, msg_types: ['stream'] })).toEqual({ ok: true, execution_state: 'idle' });
     expect(await shellSocket.emitWithAck('subscribe', { kernel_id: kernelId, channels: ['shell'] })).toMatchObject({ ok: true });
+    expect(await everything.emitWithAck('subscribe', { kernel_id: kernelId })).toMatchObject({ ok: true });
     await statuses();
     const reply = next<RawMessage>(shellSocket, 'message', (m) => m.msg_type === 'execute_reply');
+    const everythingDone = [
+      next<RawMessage>(everything, 'message', (m) => m.msg_type === 'execute_reply'),
+      next<RawMessage>(everything, 'message', (m) => m.msg_type === 'status' && m.content.execution_state === 'idle'),
+    ];
     const executionId = await execute(id, cells[0]);
     await statuses((s) => s.execution_state === 'busy');
-    await Promise.all([reply, statuses((s) => s.execution_state === 'idle')]);
+    await Promise.all([reply, ...everythingDone, statuses((s) => s.execution_state === 'idle')]);
     expect(seen.streams.map((m) => [m.channel, m.msg_type])).toEqual([['iopub', 'stream']]);
     expect(seen.streams[0].content.text).toBe('threaded\n');
     expect(seen.shell.every((m) => m.channel === 'shell')).toBe(true);
+    expect(seen.everything.filter((m) => m.msg_type === 'stream')).toEqual(seen.streams);
+    expect(seen.everything.filter((m) => m.channel === 'shell')).toEqual(seen.shell);
+    expect(seen.bystander).toEqual([]);
     expect(seen.states).toEqual(['idle', 'busy', 'idle']);
     const models = await api().get(`/api/kernels/${kernelId}`).set(as(alice)).expect(200);
-    expect(models.body.connections).toBe(2);
+    expect(models.body.connections).toBe(3);
 
     const thread = await api().get(`/api/kernels/${kernelId}/messages?parent=${executionId}`).set(as(alice)).expect(200);
     const messages = thread.body.messages as RawMessage[];

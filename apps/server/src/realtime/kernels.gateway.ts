@@ -70,6 +70,7 @@ export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnMod
   private readonly subscribers = new Map<string, Set<KernelSubscription>>();
   private readonly followed = new Map<string, FollowedKernel>();
   private readonly offBus: Array<() => void>;
+  private namespace: Namespace | null = null;
 
   constructor(
     private readonly kernels: KernelGateway,
@@ -83,6 +84,7 @@ export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnMod
   }
 
   afterInit(namespace: Namespace): void {
+    this.namespace = namespace;
     namespace.use(
       socketAuthMiddleware(this.tokens, (socket, principal) => {
         (socket.data as KernelsSocketData).principal = principal;
@@ -194,12 +196,16 @@ export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnMod
     const set = this.subscribers.get(kernel_id);
     // Like Jupyter's kernel websocket, subscribers get what the kernel sends; requests are in /events and the threaded view.
     if (!set || data.direction !== 'from_kernel') return;
-    const message = rawMessageOf(data);
+    const recipients: Socket[] = [];
     for (const { socket, channels, msgTypes } of set) {
       if (channels && !channels.has(data.channel)) continue;
       if (msgTypes && !msgTypes.has(data.msg_type)) continue;
-      socket.emit('message', message);
+      recipients.push(socket);
     }
+    if (recipients.length === 1) recipients[0].emit('message', rawMessageOf(data));
+    // Several: one broadcast to their own rooms, so the packet is encoded once however many subscribe;
+    // `local` keeps it off the Redis adapter (other nodes' subscribers get the message from their own relay).
+    else if (recipients.length > 1) this.namespace?.local.to(recipients.map((socket) => socket.id)).emit('message', rawMessageOf(data));
   }
 
   private status({ kernel_id, execution_state }: BusTopics['kernel.status']): void {
