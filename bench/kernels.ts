@@ -20,15 +20,16 @@
  */
 import { discoverKernelSpecs, ZmqKernel, type RawKernelMessage } from '@palimpsest/kernels';
 import Database from 'better-sqlite3';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { startChildServer, type ChildServer } from '../test/support/child-server.js';
 import { connectSocket } from '../test/support/kernel-clients.js';
 import { TEST_SECRET } from '../test/support/test-secret.js';
 import { completions, executeOver, median, ms, p95, restClient, serverRoundTrip, stopGracefully, timeRoundTrips, WARM_UP, type RoundTrip } from './kernel-round-trips.js';
 import { jupyterServerInstalled, startJupyterServer, type JupyterChannels, type JupyterServerPeer } from './jupyter-server-peer.js';
+import { firehoseRun, StreamCount, writeFirehoseSpec } from './firehose-capacity.js';
 import { cpuSeconds, rssBytes } from './process-stats.js';
 
 const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 100);
@@ -38,26 +39,6 @@ const FIREHOSE = Number(process.env.FIREHOSE ?? 50_000);
 const IMAGE_BYTES = Number(process.env.IMAGE_BYTES ?? 1024 * 1024);
 
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-
-/** The stream messages of a print loop as one client receives them: how many, the lines they hold, their rate (first to last). */
-class StreamCount {
-  messages = 0;
-  lines = 0;
-  private first = 0;
-  private last = 0;
-
-  /** Counts one message the client received (anything but `stream` is ignored). */
-  readonly observe = (msgType: string, content: Record<string, unknown>): void => {
-    if (msgType !== 'stream') return;
-    this.last = performance.now();
-    if (this.messages++ === 0) this.first = this.last;
-    this.lines += String(content.text).split('\n').length - 1;
-  };
-
-  get perSecond(): number {
-    return this.messages / ((this.last - this.first) / 1000);
-  }
-}
 
 /** The print loop read by a direct ZmqKernel. */
 async function directThroughput(kernel: ZmqKernel, code: string): Promise<StreamCount> {
@@ -116,27 +97,6 @@ async function finalWrite(url: string, token: string, notebookId: string, after:
   } finally {
     events.disconnect();
   }
-}
-
-/** Writes the kernelspec of bench/firehose-kernel.ts under `<jupyterPath>/kernels/firehose`. */
-function writeFirehoseSpec(jupyterPath: string): void {
-  const dir = join(jupyterPath, 'kernels', 'firehose');
-  mkdirSync(dir, { recursive: true });
-  const argv = [process.execPath, '--import', resolve('test/support/register-swc.mjs'), resolve('bench/firehose-kernel.ts'), '{connection_file}'];
-  writeFileSync(join(dir, 'kernel.json'), JSON.stringify({ argv, display_name: 'Firehose (benchmark)', language: 'text' }));
-}
-
-/** One firehose run: stream messages delivered to the subscriber per second (first to last) and server CPU per message. */
-async function firehoseRun(socket: Socket, submit: () => Promise<string>, completed: (executionId: string) => Promise<void>, pid: number) {
-  const count = new StreamCount();
-  const counter = (message: RawKernelMessage) => count.observe(message.msg_type, message.content);
-  socket.on('message', counter);
-  const cpuBefore = cpuSeconds(pid);
-  await completed(await submit());
-  const cpu = cpuSeconds(pid) - cpuBefore;
-  socket.off('message', counter);
-  if (count.messages !== FIREHOSE) throw new Error(`the subscriber got ${count.messages} of ${FIREHOSE} stream messages`);
-  return { perSecond: count.perSecond, cpuPerMessage: cpu / count.messages };
 }
 
 async function main(): Promise<void> {
@@ -242,7 +202,7 @@ async function main(): Promise<void> {
     const hoseCompleted = completions(hoseSocket);
     const hoseRuns = [];
     for (let run = 0; run < ROUNDS; run++) {
-      hoseRuns.push(await firehoseRun(hoseSocket, async () => {
+      hoseRuns.push(await firehoseRun(hoseSocket, FIREHOSE, async () => {
         const ack = (await hoseSocket.emitWithAck('execute', { notebook_id: hoseBook.id, cell_id: hoseCell })) as { execution_id: string };
         return ack.execution_id;
       }, hoseCompleted, pid));
