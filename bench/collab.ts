@@ -700,8 +700,10 @@ async function main(): Promise<void> {
     const cells = TARGETS.map((t) => `${value(t, editors, 'cpuPerDeliveryUs').toFixed(1)} µs`);
     console.log(`| N=${editors}: server CPU per delivered update (one update to one client) | ${cells.join(' | ')} |`);
   }
-  const idleCells = TARGETS.map((t) => `${(median(idle.get(t.key) ?? []) / 1024).toFixed(1)} KB`);
-  console.log(`| ${IDLE_DOCS.toLocaleString('en-US')} idle documents (1 client each): server RSS per document | ${idleCells.join(' | ')} |`);
+  if (!SKIP.has('idle')) {
+    const idleCells = TARGETS.map((t) => `${(median(idle.get(t.key) ?? []) / 1024).toFixed(1)} KB`);
+    console.log(`| ${IDLE_DOCS.toLocaleString('en-US')} idle documents (1 client each): server RSS per document | ${idleCells.join(' | ')} |`);
+  }
 
   const peers = TARGETS.filter((t) => t.peer);
   console.log('');
