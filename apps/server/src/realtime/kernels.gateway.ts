@@ -196,16 +196,15 @@ export class KernelsGateway implements OnGatewayInit, OnGatewayDisconnect, OnMod
     const set = this.subscribers.get(kernel_id);
     // Like Jupyter's kernel websocket, subscribers get what the kernel sends; requests are in /events and the threaded view.
     if (!set || data.direction !== 'from_kernel') return;
-    const recipients: Socket[] = [];
+    const recipients: string[] = [];
     for (const { socket, channels, msgTypes } of set) {
       if (channels && !channels.has(data.channel)) continue;
       if (msgTypes && !msgTypes.has(data.msg_type)) continue;
-      recipients.push(socket);
+      recipients.push(socket.id);
     }
-    if (recipients.length === 1) recipients[0].emit('message', rawMessageOf(data));
-    // Several: one broadcast to their own rooms, so the packet is encoded once however many subscribe;
+    // One broadcast to the recipients' own rooms: the packet is encoded once however many subscribe, and
     // `local` keeps it off the Redis adapter (other nodes' subscribers get the message from their own relay).
-    else if (recipients.length > 1) this.namespace?.local.to(recipients.map((socket) => socket.id)).emit('message', rawMessageOf(data));
+    if (recipients.length > 0) this.namespace?.local.to(recipients).emit('message', rawMessageOf(data));
   }
 
   private status({ kernel_id, execution_state }: BusTopics['kernel.status']): void {
