@@ -74,7 +74,8 @@ export interface BatchPlan {
   outcomes(positions: readonly number[]): AppendOutcome[];
 }
 
-function sameContent(existing: ExistingRow, stream: string, event: EncodedEvent): boolean {
+/** Whether a stored or planned event (its stream and stored bytes) is the one a retry appends again. */
+function sameContent(existing: Pick<ExistingRow, 'stream' | 'type' | 'data' | 'metadata'>, stream: string, event: EncodedEvent): boolean {
   return (
     existing.stream === stream &&
     existing.type === event.type &&
@@ -177,7 +178,7 @@ export function planBatch(
     if (planned.length > 0) {
       // The original of this retry is in the same batch: share its rows once they get positions.
       if (planned.length !== known.length) return conflict();
-      const same = planned.every((p, i) => p.stream === stream && sameContent({ ...p.row.event, stream: p.row.stream, version: p.row.version, position: 0 }, stream, pending.events[i]));
+      const same = planned.every((p, i) => p.stream === stream && sameContent({ ...p.row.event, stream: p.row.stream }, stream, pending.events[i]));
       if (!same) return conflict();
       // Same answer as a retry of a stored append: the original's positions and version, flagged duplicate.
       return {
